@@ -1,0 +1,137 @@
+/* Per-thread seccomp allow-lists. Lists are by role: what the event loop
+ * needs (sockets, epoll, timers) and what a vCPU thread needs (KVM ioctls,
+ * disk I/O done inline on the exit path, futexes). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sandbox.h"
+
+#ifdef HAVE_SECCOMP
+#include <linux/kvm.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+
+/* Both roles: memory, locks, time, signals, logging, thread exit. */
+static const char *const common_syscalls[] = {
+	"read", "write", "readv", "writev", "close", "futex", "brk", "mmap", "munmap",
+	"mremap", "madvise", "mprotect", "clock_gettime", "clock_nanosleep", "nanosleep",
+	"gettimeofday", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "tgkill", "getpid",
+	"gettid", "exit", "exit_group", "sched_yield", "restart_syscall", "getrandom",
+	"fstat", "newfstatat", "lseek", "mincore",
+};
+
+/* ioctl is allowed only with these requests. */
+static const unsigned long vcpu_ioctls[] = {
+	KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI,
+};
+static const unsigned long main_ioctls[] = {
+	KVM_IRQ_LINE, KVM_SIGNAL_MSI, TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, FIONBIO,
+	FIONREAD,
+};
+
+static const char *const vcpu_syscalls[] = {
+	/* virtio-blk requests run on the vCPU that notified */
+	"pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2", "fdatasync", "fsync",
+	"fallocate",
+	/* handing work to the main thread */
+	"eventfd2", "sendmsg", "sendto",
+};
+
+static const char *const main_syscalls[] = {
+	"epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1", "accept4", "accept",
+	"socket", "bind", "listen", "connect", "recvfrom", "recvmsg", "sendto", "sendmsg",
+	"shutdown", "getsockopt", "setsockopt", "getsockname", "unlink", "unlinkat", "fcntl",
+	"pipe2", "eventfd2", "openat", "chmod", "fchmod", "umask", "signalfd4", "timerfd_create",
+	"timerfd_settime", "poll", "ppoll", "dup", "dup3", "pread64", "pwrite64", "fdatasync",
+	"fsync", "sched_getaffinity", "prlimit64", "uname", "getuid", "geteuid",
+	"clone", "clone3", "set_robust_list", "rseq",
+	/* restart after a guest reboot re-executes /proc/self/exe */
+	"execve",
+};
+
+static int sandbox_add(scmp_filter_ctx ctx, const char *const *names, size_t n, char *err,
+		       size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+		int r;
+
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* not on this architecture */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		if (r < 0) {
+			snprintf(err, errlen, "seccomp: cannot allow %s: %s", names[i], strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int sandbox_add_ioctls(scmp_filter_ctx ctx, const unsigned long *cmds, size_t n,
+			      char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+					 SCMP_A1(SCMP_CMP_EQ, cmds[i]));
+
+		if (r < 0) {
+			snprintf(err, errlen, "seccomp: cannot allow ioctl 0x%lx: %s", cmds[i],
+				 strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int sandbox_apply(enum sandbox_role role, char *err, size_t errlen)
+{
+	const char *mode = getenv("VIRTTY_SECCOMP");
+	uint32_t action = SCMP_ACT_KILL_PROCESS;
+	scmp_filter_ctx ctx;
+	int r;
+
+	if (mode && !strcmp(mode, "off"))
+		return 0;
+	if (mode && !strcmp(mode, "log"))
+		action = SCMP_ACT_LOG;
+	ctx = seccomp_init(action);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp: cannot create a filter");
+		return -ENOMEM;
+	}
+	r = sandbox_add(ctx, common_syscalls, sizeof(common_syscalls) / sizeof(*common_syscalls),
+			err, errlen);
+	if (!r && role == SANDBOX_VCPU)
+		r = sandbox_add(ctx, vcpu_syscalls, sizeof(vcpu_syscalls) / sizeof(*vcpu_syscalls),
+				err, errlen);
+	if (!r && role == SANDBOX_MAIN)
+		r = sandbox_add(ctx, main_syscalls, sizeof(main_syscalls) / sizeof(*main_syscalls),
+				err, errlen);
+	if (!r && role == SANDBOX_VCPU)
+		r = sandbox_add_ioctls(ctx, vcpu_ioctls, sizeof(vcpu_ioctls) / sizeof(*vcpu_ioctls),
+				       err, errlen);
+	if (!r && role == SANDBOX_MAIN)
+		r = sandbox_add_ioctls(ctx, main_ioctls, sizeof(main_ioctls) / sizeof(*main_ioctls),
+				       err, errlen);
+	if (!r) {
+		r = seccomp_load(ctx);
+		if (r < 0)
+			snprintf(err, errlen, "seccomp: cannot load the filter: %s", strerror(-r));
+	}
+	seccomp_release(ctx);
+	return r;
+}
+
+#else
+
+int sandbox_apply(enum sandbox_role role, char *err, size_t errlen)
+{
+	(void)role;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+#endif

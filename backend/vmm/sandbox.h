@@ -1,0 +1,20 @@
+/* Seccomp filters for the VMM's threads (libseccomp). The main thread
+ * (sockets, event loop) and the vCPU threads (KVM_RUN, device emulation,
+ * disk I/O) each get an allow-list; anything else kills the process. */
+#ifndef VIRTTY_VMM_SANDBOX_H
+#define VIRTTY_VMM_SANDBOX_H
+
+#include <stddef.h>
+
+enum sandbox_role {
+	SANDBOX_MAIN,
+	SANDBOX_VCPU,
+};
+
+/* Install the filter for the calling thread. Returns 0, or -errno with a
+ * message. Without libseccomp (configure --without-seccomp) it does
+ * nothing and returns 0. VIRTTY_SECCOMP=off disables it, =log logs
+ * violations instead of killing (to find a missing syscall). */
+int sandbox_apply(enum sandbox_role role, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,68 @@
+#!/bin/sh
+# /init of the nested lab's outer guest (L1, QEMU TCG with an emulated AMD SVM):
+# loads kvm-amd, runs lab-scenario.sh against the VMMs packed in /lab, and
+# powers off. Kernel command line: lab.run=test|bench|none lab.vmm=KIND
+#   lab.vmms=KIND,KIND lab.reps=N lab.shell=1 (interactive shell at the end)
+#   lab.trace=1 (trace the scenario script with sh -x)
+export PATH=/bin:/sbin:/lab/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /run /tmp
+mount -t tmpfs tmpfs /run
+echo "LAB-L1: init reached"
+
+run=test
+vmm=virtty
+vmms="virtty qemu-microvm qemu-pc"
+reps=3
+shell=0
+trace=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	lab.run=*) run=${arg#lab.run=} ;;
+	lab.vmm=*) vmm=${arg#lab.vmm=} ;;
+	lab.vmms=*) vmms=$(echo "${arg#lab.vmms=}" | tr , ' ') ;;
+	lab.reps=*) reps=${arg#lab.reps=} ;;
+	lab.shell=*) shell=${arg#lab.shell=} ;;
+	lab.trace=1) trace=-x ;;
+	esac
+done
+
+# nested=0: L2 never needs SVM itself, and plain kvm-amd is the better-tested
+# path on top of QEMU's SVM emulation.
+while read -r ko; do
+	case "$ko" in
+	*/kvm-amd.ko) opts=nested=0 ;;
+	*) opts= ;;
+	esac
+	insmod "/lib/modules/$ko" $opts || echo "LAB-L1: insmod $ko failed"
+done </lib/modules/load-order
+
+. /lab/config
+status=0
+if [ -c /dev/kvm ]; then
+	echo "LAB-RESULT: PASS l1/kvm /dev/kvm is available in L1"
+	case "$run" in
+	test | bench)
+		sh $trace /lab/lab-scenario.sh "$run" VMM="$vmm" VMMS="$vmms" REPS="$reps" \
+			VIRTTY_VMM=/lab/bin/virtty-vmm VMMCTL=/lab/bin/vmmctl \
+			QEMU=/lab/bin/qemu-system-x86_64 QEMU_FW=/lab/fw \
+			KERNEL=/lab/l2-vmlinuz INITRD=/lab/l2.cpio.gz DISK=/lab/disk.img \
+			DISK_SHA256="$DISK_SHA256" WORK=/run/lab CPUS=2 MEMORY_MIB=512
+		status=$?
+		;;
+	esac
+else
+	echo "LAB-RESULT: FAIL l1/kvm no /dev/kvm after loading kvm-amd (does the CPU model have svm?)"
+	status=1
+fi
+echo "LAB-L1: done status=$status"
+
+if [ "$shell" = 1 ]; then
+	echo "LAB-L1: interactive shell; leave it to power L1 off (logs in /run/lab)"
+	setsid cttyhack sh -l
+fi
+sync
+poweroff -f

@@ -1,0 +1,94 @@
+#!/bin/sh
+# mkinitramfs-l1.sh: build the initramfs of the nested lab's outer guest (L1):
+# static busybox, kvm modules, the VMMs under test with their shared
+# libraries, the L2 kernel/initramfs, a test disk, and l1-init.sh as /init.
+# It is left uncompressed: the L1 kernel unpacks it much faster under TCG.
+#
+# usage: mkinitramfs-l1.sh -m MODULES_DIR -k L2_KERNEL -i L2_INITRD -d DISK
+#          -o OUTPUT.cpio [--vmm VIRTTY_VMM] [--vmmctl VMMCTL] [--qemu QEMU]
+# The disk's sha256 is computed here, on the real host, and stored in
+# /lab/config as DISK_SHA256 for the guest-side comparison.
+set -eu
+LAB_PROG=mkinitramfs-l1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lab-common.sh"
+
+usage()
+{
+	sed -n 's/^# usage: /usage: /p; s/^#          /         /p' "$0" >&2
+	exit 2
+}
+
+moddir= kernel= initrd= disk= out= vmm= vmmctl= qemu=
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || usage
+	case "$1" in
+	-m) moddir=$2 ;;
+	-k) kernel=$2 ;;
+	-i) initrd=$2 ;;
+	-d) disk=$2 ;;
+	-o) out=$2 ;;
+	--vmm) vmm=$2 ;;
+	--vmmctl) vmmctl=$2 ;;
+	--qemu) qemu=$2 ;;
+	*) usage ;;
+	esac
+	shift 2
+done
+[ -n "$moddir" ] && [ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$disk" ] && [ -n "$out" ] || usage
+for f in "$kernel" "$initrd" "$disk"; do
+	[ -f "$f" ] || lab_die "$f: no such file"
+done
+
+busybox=$(lab_static_busybox)
+order=$(lab_modules_resolve "$moddir" kvm-amd) || lab_die "cannot collect the kvm modules"
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/virtty-l1.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+chmod 755 "$root"
+mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" \
+	"$root/run" "$root/tmp" "$root/etc" "$root/lib/modules" "$root/lab/bin"
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+done
+mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+printf '%s\n' "$order" | while read -r ko; do
+	mkdir -p "$root/lib/modules/$(dirname "$ko")"
+	cp "$moddir/$ko" "$root/lib/modules/$ko"
+done
+printf '%s\n' "$order" >"$root/lib/modules/load-order"
+
+if [ -n "$vmm" ]; then
+	lab_copy_with_libs "$root" "$vmm" /lab/bin/virtty-vmm || lab_die "cannot copy $vmm"
+fi
+if [ -n "$vmmctl" ]; then
+	lab_copy_with_libs "$root" "$vmmctl" /lab/bin/vmmctl || lab_die "cannot copy $vmmctl"
+fi
+if [ -n "$qemu" ]; then
+	lab_copy_with_libs "$root" "$qemu" /lab/bin/qemu-system-x86_64 || lab_die "cannot copy $qemu"
+	# Firmware for -M pc (SeaBIOS + linuxboot option ROM) and -M microvm
+	# (qboot), looked up with -L /lab/fw.
+	mkdir -p "$root/lab/fw"
+	for fw in bios-256k.bin bios.bin bios-microvm.bin qboot.rom linuxboot_dma.bin \
+		linuxboot.bin kvmvapic.bin pvh.bin multiboot_dma.bin; do
+		for dir in /usr/share/qemu /usr/share/seabios; do
+			if [ -e "$dir/$fw" ]; then
+				cp -L "$dir/$fw" "$root/lab/fw/$fw"
+				break
+			fi
+		done
+	done
+	[ -e "$root/lab/fw/bios-256k.bin" ] ||
+		lab_die "no bios-256k.bin in /usr/share/qemu or /usr/share/seabios (Debian package seabios)"
+fi
+
+cp "$kernel" "$root/lab/l2-vmlinuz"
+cp "$initrd" "$root/lab/l2.cpio.gz"
+cp "$disk" "$root/lab/disk.img"
+printf 'DISK_SHA256=%s\n' "$(lab_sha256 "$disk")" >"$root/lab/config"
+cp "$here/lab-scenario.sh" "$root/lab/lab-scenario.sh"
+cp "$here/l1-init.sh" "$root/init"
+chmod 755 "$root/init"
+
+lab_pack_cpio "$root" "$out"

@@ -1,0 +1,150 @@
+#!/bin/sh
+# run-lab.sh: the nested lab test (`make check`): boots a real Debian kernel
+# (L2) under virtty-vmm on a fast /dev/kvm and checks what a user would see:
+# init reached, both vCPUs, disk reads and writes, ACPI power-down. Where the
+# host's /dev/kvm is slow (software nested virtualization) the L2 runs inside
+# a QEMU TCG guest (L1) that provides KVM; on hardware virtualization it runs
+# directly on the host.
+#
+# usage: run-lab.sh [--vmm virtty|qemu-pc|qemu-microvm] [--nested|--direct]
+#                   [--shell] [--timeout SECS]
+#   --vmm      the L2 VMM (default virtty; the QEMU ones validate the lab)
+#   --nested   always use the QEMU L1; --direct: never
+#   --shell    keep going into an interactive L1 shell (debugging, not tests)
+# Environment: top_builddir, VIRTTY_VMM (set by `make check`),
+#   VIRTTY_LAB_CACHE (kernel cache), VIRTTY_LAB_L2_VMM (default for --vmm).
+# Logs: $top_builddir/tests/lab/lab-VMM.log (L1 console with the L2 console
+# prefixed "L2| ") and lab-VMM-l2.log (the L2 console alone).
+# Exit: 0 all passed, 1 a check failed, 77 skipped (no qemu-system-x86_64).
+set -u
+LAB_PROG=run-lab
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lab-common.sh"
+
+vmm=${VIRTTY_LAB_L2_VMM:-virtty}
+where=auto
+shell=0
+timeout=${VIRTTY_LAB_TIMEOUT:-420}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--vmm)
+		vmm=${2:?--vmm needs a value}
+		shift
+		;;
+	--nested) where=nested ;;
+	--direct) where=direct ;;
+	--shell) shell=1 ;;
+	--timeout)
+		timeout=${2:?--timeout needs seconds}
+		shift
+		;;
+	-h | --help)
+		sed -n 's/^# \{0,1\}//; /^usage:/,/^Exit:/p' "$0"
+		exit 0
+		;;
+	*)
+		echo "run-lab: unknown option '$1' (try --help)" >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+case "$vmm" in
+virtty | qemu-pc | qemu-microvm) ;;
+*) lab_die "--vmm '$vmm': expected virtty, qemu-pc or qemu-microvm" ;;
+esac
+
+start=$(date +%s)
+builddir=${top_builddir:-$PWD}
+outdir=$builddir/tests/lab
+work=$outdir/work
+mkdir -p "$work" || lab_die "cannot create $work"
+VIRTTY_VMM=${VIRTTY_VMM:-$builddir/backend/vmm/virtty-vmm}
+vmmctl=$builddir/tests/tools/vmmctl
+qemu=$(command -v qemu-system-x86_64 || true)
+
+# Hardware virtualization: the CPU flag is visible and KVM is not the PVM
+# software hypervisor this project's machines have.
+hw_kvm()
+{
+	grep -qwE 'vmx|svm' /proc/cpuinfo && [ ! -d /sys/module/kvm_pvm ] &&
+		[ -r /dev/kvm ] && [ -w /dev/kvm ]
+}
+if [ "$where" = auto ]; then
+	if hw_kvm; then where=direct; else where=nested; fi
+fi
+if [ "$where" = nested ] || [ "$vmm" != virtty ]; then
+	if [ -z "$qemu" ]; then
+		echo "run-lab: SKIP: qemu-system-x86_64 is not installed (Debian package qemu-system-x86)"
+		exit 77
+	fi
+fi
+if [ "$vmm" = virtty ]; then
+	[ -x "$VIRTTY_VMM" ] || lab_die "$VIRTTY_VMM: not built (make it first)"
+	[ -x "$vmmctl" ] || lab_die "$vmmctl: not built; the power-down check needs it"
+fi
+
+eval "$("$here/fetch-kernel.sh")" || lab_die "cannot get the lab kernel"
+# shellcheck disable=SC2154 # vmlinuz and modules come from fetch-kernel.sh
+"$here/mkinitramfs-l2.sh" "$modules" "$work/l2.cpio.gz" || lab_die "cannot build the L2 initramfs"
+# Fresh random contents every run: a VMM that returns zeroes or stale data
+# cannot match the digest, and last run's block cannot pass for this one's.
+head -c 16777216 /dev/urandom >"$work/disk.img" || lab_die "cannot write $work/disk.img"
+disk_sha=$(lab_sha256 "$work/disk.img")
+
+log=$outdir/lab-$vmm.log
+l2log=$outdir/lab-$vmm-l2.log
+echo "run-lab: L2 VMM $vmm, $where; console log: $log"
+
+if [ "$where" = direct ]; then
+	sh "$here/lab-scenario.sh" test VMM="$vmm" VIRTTY_VMM="$VIRTTY_VMM" VMMCTL="$vmmctl" \
+		QEMU="${qemu:-qemu-system-x86_64}" KERNEL="$vmlinuz" INITRD="$work/l2.cpio.gz" \
+		DISK="$work/disk.img" DISK_SHA256="$disk_sha" WORK="$work/direct" \
+		CPUS=2 MEMORY_MIB=512 STREAM=0 >"$log" 2>&1
+	expected="$vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write"
+else
+	set --
+	if [ "$vmm" = virtty ]; then
+		set -- --vmm "$VIRTTY_VMM" --vmmctl "$vmmctl"
+	else
+		set -- --qemu "$qemu"
+	fi
+	"$here/mkinitramfs-l1.sh" -m "$modules" -k "$vmlinuz" -i "$work/l2.cpio.gz" \
+		-d "$work/disk.img" -o "$work/l1.cpio" "$@" || lab_die "cannot build the L1 initramfs"
+	rm -f "$work/disk.img"  # L1 holds its own copy
+	append="console=ttyS0 quiet panic=-1 lab.run=test lab.vmm=$vmm lab.shell=$shell"
+	# -cpu max: TCG's model with SVM, so kvm-amd loads in L1.
+	set -- -M pc,accel=tcg -cpu max -m 2048 -smp 2 -nographic -nic none -no-reboot \
+		-kernel "$vmlinuz" -initrd "$work/l1.cpio" -append "$append"
+	if [ "$shell" = 1 ]; then
+		echo "run-lab: interactive L1; Ctrl-A x quits QEMU"
+		"$qemu" "$@" 2>&1 | tee "$log"
+		exit 0
+	fi
+	timeout -k 10 "$timeout" "$qemu" "$@" </dev/null >"$log" 2>&1
+	rc=$?
+	[ $rc = 124 ] && echo "run-lab: L1 killed after ${timeout}s" >>"$log"
+	expected="l1/kvm $vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write"
+fi
+tr -d '\r' <"$log" | sed -n 's/^L2| //p' >"$l2log"
+
+status=0
+for name in $expected; do
+	line=$(tr -d '\r' <"$log" | grep -a "^LAB-RESULT: [A-Z]* $name " | head -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL: $name: no result (the lab stopped early; see $log)"
+		status=1
+		continue
+	fi
+	set -- $line
+	echo "$2: ${line#LAB-RESULT: $2 }"
+	[ "$2" = PASS ] || status=1
+done
+if [ $status != 0 ]; then
+	echo "--- last lines of the L2 console ($l2log) ---"
+	tail -n 25 "$l2log"
+	echo "--- last lines of the lab log ($log) ---"
+	grep -av '^L2| ' "$log" | tr -d '\r' | tail -n 25
+fi
+echo "run-lab: $(($(date +%s) - start))s in all"
+exit $status
