@@ -30,7 +30,7 @@
 #include "evloop.h"
 
 #define CHARDEV_MAX_CLIENTS 32
-#define CHARDEV_CHUNK 16384
+#define CHARDEV_CHUNK	    16384
 
 enum chardev_kind { CHARDEV_NULL, CHARDEV_STDIO, CHARDEV_SOCKET };
 
@@ -38,9 +38,9 @@ enum chardev_kind { CHARDEV_NULL, CHARDEV_STDIO, CHARDEV_SOCKET };
 struct chardev_sink {
 	struct chardev *dev;
 	int fd;
-	uint64_t seq;    /* next output byte this sink needs */
-	bool want_out;   /* blocked on a full fd: waiting for EPOLLOUT */
-	bool pollable;   /* fd can be watched with epoll */
+	uint64_t seq;  /* next output byte this sink needs */
+	bool want_out; /* blocked on a full fd: waiting for EPOLLOUT */
+	bool pollable; /* fd can be watched with epoll */
 	bool dead;
 	struct chardev_sink *next;
 };
@@ -80,7 +80,7 @@ struct chardev {
 /* Terminal state saved by the stdio chardev, restored from anywhere. */
 static struct termios chardev_saved_tio;
 static volatile sig_atomic_t chardev_tio_saved;
-static int chardev_saved_fl[2] = { -1, -1 };
+static int chardev_saved_fl[2] = {-1, -1};
 
 void chardev_restore_tty(void)
 {
@@ -402,10 +402,13 @@ static void chardev_wake_event(void *opaque, uint32_t events)
 	struct chardev *dev = opaque;
 	uint64_t v;
 
-	atomic_store(&dev->wake_pending, false);
+	/* Drain first, then clear the flag: a kick that lands in between
+	 * finds the flag still set and skips the eventfd, which is fine as
+	 * its data is handled below. The other order can lose a kick. */
 	if (read(dev->wake_fd, &v, sizeof(v)) < 0) {
 		/* nothing to drain */
 	}
+	atomic_store(&dev->wake_pending, false);
 	if (atomic_exchange(&dev->input_ready, false) && dev->held_len)
 		chardev_deliver_held(dev);
 	chardev_flush_all(dev);
@@ -488,7 +491,7 @@ struct chardev *chardev_new_stdio(struct evloop *loop, char *err, size_t errlen)
 		snprintf(err, errlen, "serial: out of memory");
 		goto fail;
 	}
-	*dev->out = (struct chardev_sink){ .dev = dev, .fd = STDOUT_FILENO };
+	*dev->out = (struct chardev_sink){.dev = dev, .fd = STDOUT_FILENO};
 	/* A regular file can't be polled and never blocks: write it plainly. */
 	if (fstat(STDOUT_FILENO, &st) == 0 && !S_ISREG(st.st_mode)) {
 		dev->out->pollable = true;
@@ -524,7 +527,7 @@ fail:
 
 int chardev_unix_listen(const char *path, const char *what, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t len = strlen(path);
 	int fd, r;
 
@@ -549,7 +552,8 @@ int chardev_unix_listen(const char *path, const char *what, char *err, size_t er
 		if (errno != EADDRINUSE)
 			goto fail;
 		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "%s '%s': file exists and is not a socket", what, path);
+			snprintf(err, errlen, "%s '%s': file exists and is not a socket", what,
+				 path);
 			close(fd);
 			return -EEXIST;
 		}
@@ -626,10 +630,10 @@ static void chardev_accept_event(void *opaque, uint32_t events)
 		pthread_mutex_lock(&dev->lock);
 		/* Start at the oldest byte kept: the client gets the replay. */
 		*s = (struct chardev_sink){
-			.dev = dev, .fd = fd, .seq = chardev_ring_start(dev), .pollable = true
-		};
+		    .dev = dev, .fd = fd, .seq = chardev_ring_start(dev), .pollable = true};
 		pthread_mutex_unlock(&dev->lock);
-		if (evloop_add(dev->loop, fd, chardev_client_mask(s), chardev_client_event, s) < 0) {
+		if (evloop_add(dev->loop, fd, chardev_client_mask(s), chardev_client_event, s) <
+		    0) {
 			close(fd);
 			free(s);
 			continue;
@@ -660,7 +664,8 @@ struct chardev *chardev_new_socket(struct evloop *loop, const char *path, size_t
 	dev->path = strdup(path);
 	r = evloop_add(loop, dev->listen_fd, EPOLLIN, chardev_accept_event, dev);
 	if (r < 0 || !dev->path) {
-		snprintf(err, errlen, "serial socket '%s': %s", path, strerror(r < 0 ? -r : ENOMEM));
+		snprintf(err, errlen, "serial socket '%s': %s", path,
+			 strerror(r < 0 ? -r : ENOMEM));
 		evloop_del(loop, dev->listen_fd);
 		close(dev->listen_fd);
 		dev->listen_fd = -1;

@@ -20,7 +20,7 @@
 
 #define CONTROL_MAX_CLIENTS 32
 /* A client that lets this much output pile up is not reading: drop it. */
-#define CONTROL_MAX_OUT (32 * 1024 * 1024)
+#define CONTROL_MAX_OUT	  (32 * 1024 * 1024)
 #define CONTROL_MAX_AFTER 4
 
 struct control_after {
@@ -34,7 +34,7 @@ struct control_client {
 	char *in; /* the current line, without its newline */
 	size_t in_len;
 	bool discarding; /* inside an oversized line: skip to its newline */
-	bool read_eof;   /* peer shut down its side: flush, then close */
+	bool read_eof;	 /* peer shut down its side: flush, then close */
 	char *out;
 	size_t out_off, out_len, out_cap;
 	bool want_out;
@@ -123,7 +123,8 @@ static void control_client_flush(struct control_client *c)
 	bool was = c->want_out;
 
 	while (c->out_len) {
-		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w =
+		    send(c->fd, c->out + c->out_off, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -187,7 +188,7 @@ static void control_client_send_json(struct control_client *c, struct json_objec
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 
 	control_client_queue(c, s, len);
 	control_client_queue(c, "\n", 1);
@@ -225,7 +226,7 @@ static void control_handle_line(struct control_client *c, const char *line, size
 	struct json_tokener *tok;
 	struct json_object *msg, *id = NULL, *cmdv;
 	const struct control_cmd *cmd;
-	struct control_request req = { .srv = srv, .client = c, .opaque = srv->opaque };
+	struct control_request req = {.srv = srv, .client = c, .opaque = srv->opaque};
 	char msgbuf[160];
 	size_t end;
 	int r;
@@ -245,7 +246,7 @@ static void control_handle_line(struct control_client *c, const char *line, size
 	}
 	/* Trailing characters are checked below, for a clearer message. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
-					    JSON_TOKENER_ALLOW_TRAILING_CHARS);
+					JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	msg = json_tokener_parse_ex(tok, line, len);
 	if (!msg) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
@@ -303,8 +304,8 @@ static void control_handle_line(struct control_client *c, const char *line, size
 	}
 	if (req.after_reply) {
 		if (c->nr_after < CONTROL_MAX_AFTER && !c->dead)
-			c->after[c->nr_after++] = (struct control_after){ req.after_reply,
-									  req.after_reply_arg };
+			c->after[c->nr_after++] =
+			    (struct control_after){req.after_reply, req.after_reply_arg};
 		else
 			req.after_reply(req.after_reply_arg);
 	}
@@ -423,7 +424,8 @@ static void control_accept_event(void *opaque, uint32_t events)
 			return;
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		if (control_server_add_client(srv, fd) < 0) {
-			static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
+			static const char busy[] =
+			    "{\"ok\":false,\"error\":\"too many clients\"}\n";
 
 			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 				/* it is being dropped anyway */
@@ -460,7 +462,7 @@ void control_server_broadcast(struct control_server *srv, struct json_object *ev
 	if (!srv || !event)
 		goto out;
 	s = json_object_to_json_string_length(
-		event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	    event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	ev = malloc(sizeof(*ev));
 	if (!ev || !(ev->line = malloc(len + 1))) {
 		free(ev);
@@ -525,8 +527,8 @@ static void control_deliver_events(struct control_server *srv, struct control_ev
 /* ---- lifetime ---- */
 
 struct control_server *control_server_new(struct evloop *loop, const char *path,
-					  const struct control_cmd *cmds, void *opaque,
-					  char *err, size_t errlen)
+					  const struct control_cmd *cmds, void *opaque, char *err,
+					  size_t errlen)
 {
 	struct control_server *srv = calloc(1, sizeof(*srv));
 	int r;

@@ -19,10 +19,10 @@ struct control_request {
 	struct control_server *srv;
 	struct control_client *client;
 	struct json_object *msg; /* the request object: "cmd", "id", arguments */
-	void *opaque;            /* as given to control_server_new */
+	void *opaque;		 /* as given to control_server_new */
 	/* Outputs: */
 	struct json_object *data; /* response "data" (owned; NULL gives {}) */
-	char error[512];          /* message when the command fails */
+	char error[512];	  /* message when the command fails */
 	/* Runs once the response has been written out (or the client went
 	 * away): for actions like "quit" that must not cut the reply off. */
 	void (*after_reply)(void *arg);
@@ -41,8 +41,8 @@ struct control_cmd {
  * at path (mode 0600; NULL: no listening socket, clients come from
  * control_server_add_client). Runs on the loop thread. */
 struct control_server *control_server_new(struct evloop *loop, const char *path,
-					  const struct control_cmd *cmds, void *opaque,
-					  char *err, size_t errlen);
+					  const struct control_cmd *cmds, void *opaque, char *err,
+					  size_t errlen);
 /* Serve an already connected stream socket (made non-blocking; the server
  * owns and closes it). 0 or -errno. */
 int control_server_add_client(struct control_server *srv, int fd);

@@ -31,13 +31,13 @@
 #define CTR_XLATE   0x40
 
 /* Status register bits. */
-#define STR_OBF     0x01
+#define STR_OBF	    0x01
 #define STR_SYSFLAG 0x04
 #define STR_CMDDAT  0x08
 #define STR_KEYLOCK 0x10 /* set: keyboard not inhibited */
 #define STR_AUXDATA 0x20
 
-#define KBD_ACK    0xFA
+#define KBD_ACK	   0xFA
 #define KBD_RESEND 0xFE
 
 #define I8042_QUEUE_SIZE 256
@@ -53,11 +53,11 @@ struct i8042 {
 	struct irqchip *irq;
 	struct i8042_ops ops;
 
-	uint8_t ctr;        /* command byte */
+	uint8_t ctr;	    /* command byte */
 	uint8_t outport;    /* bit 0: reset line (0 = reset), bit 1: A20 */
 	uint8_t pending;    /* controller command waiting for a data byte */
 	bool last_was_cmd;  /* status bit 3 */
-	uint8_t obuf;       /* byte at port 0x60 */
+	uint8_t obuf;	    /* byte at port 0x60 */
 	bool obf, obuf_aux; /* buffer full; last byte came from the mouse */
 	int kbd_line, aux_line;
 	struct i8042_queue ctrlq, kbdq, auxq;
@@ -164,8 +164,9 @@ static void i8042_kbd_command(struct i8042 *s, uint8_t v)
 		s->kbd_pending = 0;
 		if (cmd == 0xF0 && v == 0) {
 			/* Report the set; the controller translates it too. */
-			static const uint8_t xlated[4] = { 0, 0x43, 0x41, 0x3F };
-			uint8_t r[2] = { KBD_ACK, (s->ctr & CTR_XLATE) ? xlated[s->kbd_set] : s->kbd_set };
+			static const uint8_t xlated[4] = {0, 0x43, 0x41, 0x3F};
+			uint8_t r[2] = {KBD_ACK,
+					(s->ctr & CTR_XLATE) ? xlated[s->kbd_set] : s->kbd_set};
 
 			i8042_kbd_reply(s, r, 2);
 			return;
@@ -178,7 +179,7 @@ static void i8042_kbd_command(struct i8042 *s, uint8_t v)
 	}
 	switch (v) {
 	case 0xFF: { /* reset: ACK, then self-test passed */
-		uint8_t r[2] = { KBD_ACK, 0xAA };
+		uint8_t r[2] = {KBD_ACK, 0xAA};
 
 		i8042_q_clear(&s->kbdq);
 		i8042_kbd_defaults(s);
@@ -186,7 +187,7 @@ static void i8042_kbd_command(struct i8042 *s, uint8_t v)
 		break;
 	}
 	case 0xF2: { /* identify: MF2 keyboard; 0x83 reads 0x41 when translated */
-		uint8_t r[3] = { KBD_ACK, 0xAB, (s->ctr & CTR_XLATE) ? 0x41 : 0x83 };
+		uint8_t r[3] = {KBD_ACK, 0xAB, (s->ctr & CTR_XLATE) ? 0x41 : 0x83};
 
 		i8042_kbd_reply(s, r, 3);
 		break;
@@ -214,8 +215,13 @@ static void i8042_kbd_command(struct i8042 *s, uint8_t v)
 	case 0xEE: /* echo */
 		i8042_kbd_reply(s, &v, 1);
 		break;
-	case 0xF7: case 0xF8: case 0xF9: case 0xFA: /* set-3 key modes */
-	case 0xFB: case 0xFC: case 0xFD:
+	case 0xF7:
+	case 0xF8:
+	case 0xF9:
+	case 0xFA: /* set-3 key modes */
+	case 0xFB:
+	case 0xFC:
+	case 0xFD:
 		i8042_kbd_reply(s, &ack, 1);
 		break;
 	default: {
@@ -295,7 +301,7 @@ static void i8042_mouse_command(struct i8042 *s, uint8_t v)
 	}
 	switch (v) {
 	case 0xFF: { /* reset: ACK, self-test passed, ID */
-		uint8_t r[3] = { KBD_ACK, 0xAA, 0x00 };
+		uint8_t r[3] = {KBD_ACK, 0xAA, 0x00};
 
 		i8042_q_clear(&s->auxq);
 		i8042_mouse_defaults(s);
@@ -305,7 +311,7 @@ static void i8042_mouse_command(struct i8042 *s, uint8_t v)
 		break;
 	}
 	case 0xF2: { /* identify */
-		uint8_t r[2] = { KBD_ACK, s->mouse_id };
+		uint8_t r[2] = {KBD_ACK, s->mouse_id};
 
 		i8042_aux_reply(s, r, 2);
 		break;
@@ -319,13 +325,13 @@ static void i8042_mouse_command(struct i8042 *s, uint8_t v)
 		uint8_t st = (s->mouse_remote ? 0x40 : 0) | (s->mouse_reporting ? 0x20 : 0) |
 			     (s->mouse_scale21 ? 0x10 : 0) | (s->mouse_buttons & 1 ? 0x04 : 0) |
 			     (s->mouse_buttons & 4 ? 0x02 : 0) | (s->mouse_buttons & 2 ? 0x01 : 0);
-		uint8_t r[4] = { KBD_ACK, st, s->mouse_res, s->mouse_rate };
+		uint8_t r[4] = {KBD_ACK, st, s->mouse_res, s->mouse_rate};
 
 		i8042_aux_reply(s, r, 4);
 		break;
 	}
 	case 0xEB: { /* read data: one packet without motion */
-		uint8_t r[5] = { KBD_ACK };
+		uint8_t r[5] = {KBD_ACK};
 		unsigned n = i8042_mouse_packet(s, r + 1, 0, 0, 0);
 
 		i8042_aux_reply(s, r, n + 1);
@@ -478,7 +484,8 @@ static void i8042_io(struct i8042 *s, bool is_cmd_port, uint8_t *data, bool is_w
 			s->obf = false;
 			/* Lower the line so the next byte is a new edge. */
 			i8042_set_line(s, s->obuf_aux ? &s->aux_line : &s->kbd_line,
-				       s->obuf_aux ? LAYOUT_GSI_I8042_AUX : LAYOUT_GSI_I8042_KBD, 0);
+				       s->obuf_aux ? LAYOUT_GSI_I8042_AUX : LAYOUT_GSI_I8042_KBD,
+				       0);
 		}
 	}
 	i8042_update(s);
@@ -487,14 +494,12 @@ static void i8042_io(struct i8042 *s, bool is_cmd_port, uint8_t *data, bool is_w
 		s->ops.reset(s->ops.opaque);
 }
 
-static void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			  bool is_write)
+static void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	i8042_io(opaque, false, data, is_write);
 }
 
-static void i8042_cmd_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			 bool is_write)
+static void i8042_cmd_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	i8042_io(opaque, true, data, is_write);
 }
@@ -545,7 +550,7 @@ out:
 void i8042_send_ctrl_alt_del(struct i8042 *kbd)
 {
 	/* Set 1: Ctrl, Alt, Del (E0 53) down, then up in reverse order. */
-	static const uint8_t seq[] = { 0x1D, 0x38, 0xE0, 0x53, 0xE0, 0xD3, 0xB8, 0x9D };
+	static const uint8_t seq[] = {0x1D, 0x38, 0xE0, 0x53, 0xE0, 0xD3, 0xB8, 0x9D};
 
 	i8042_queue_key_scancodes(kbd, seq, sizeof(seq));
 }

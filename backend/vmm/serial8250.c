@@ -28,7 +28,7 @@
 /* Register offsets. */
 enum {
 	UART_RBR_THR = 0, /* DLL when DLAB */
-	UART_IER = 1,     /* DLM when DLAB */
+	UART_IER = 1,	  /* DLM when DLAB */
 	UART_IIR_FCR = 2,
 	UART_LCR = 3,
 	UART_MCR = 4,
@@ -43,9 +43,9 @@ enum {
 #define IER_EDSSI 0x08 /* modem status */
 
 #define IIR_NO_INT  0x01
-#define IIR_MSI     0x00
+#define IIR_MSI	    0x00
 #define IIR_THRI    0x02
-#define IIR_RDI     0x04
+#define IIR_RDI	    0x04
 #define IIR_RLSI    0x06
 #define IIR_TIMEOUT 0x0C
 #define IIR_FIFO_ON 0xC0
@@ -55,14 +55,14 @@ enum {
 
 #define LCR_DLAB 0x80
 
-#define MCR_DTR  0x01
-#define MCR_RTS  0x02
+#define MCR_DTR	 0x01
+#define MCR_RTS	 0x02
 #define MCR_OUT1 0x04
 #define MCR_OUT2 0x08
 #define MCR_LOOP 0x10
 
-#define LSR_DR   0x01
-#define LSR_OE   0x02
+#define LSR_DR	 0x01
+#define LSR_OE	 0x02
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 
@@ -70,13 +70,13 @@ enum {
 #define MSR_DDSR 0x02
 #define MSR_TERI 0x04
 #define MSR_DDCD 0x08
-#define MSR_CTS  0x10
-#define MSR_DSR  0x20
-#define MSR_RI   0x40
-#define MSR_DCD  0x80
+#define MSR_CTS	 0x10
+#define MSR_DSR	 0x20
+#define MSR_RI	 0x40
+#define MSR_DCD	 0x80
 
 #define SERIAL_FIFO_SIZE 16
-#define SERIAL_INBUF     4096
+#define SERIAL_INBUF	 4096
 
 struct serial8250 {
 	pthread_mutex_t lock;
@@ -90,7 +90,7 @@ struct serial8250 {
 	uint8_t lsr_err;   /* sticky error bits, cleared by reading LSR */
 	uint8_t msr_delta; /* low MSR bits, cleared by reading MSR */
 	bool thre_pending; /* THR-empty interrupt not yet acknowledged */
-	int line;          /* level last written to the irqchip */
+	int line;	   /* level last written to the irqchip */
 
 	uint8_t rx[SERIAL_INBUF]; /* RX FIFO = the first bytes of this ring */
 	size_t rx_head, rx_len;
@@ -109,7 +109,7 @@ static size_t serial8250_fifo_count(const struct serial8250 *s)
 	return s->rx_len < cap ? s->rx_len : cap;
 }
 
-static const uint8_t serial8250_trigger_levels[4] = { 1, 4, 8, 14 };
+static const uint8_t serial8250_trigger_levels[4] = {1, 4, 8, 14};
 
 static uint8_t serial8250_iir(const struct serial8250 *s)
 {
@@ -315,8 +315,7 @@ static void serial8250_write_reg(struct serial8250 *s, unsigned reg, uint8_t v, 
 	}
 }
 
-static void serial8250_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			  bool is_write)
+static void serial8250_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct serial8250 *s = opaque;
 	bool notify = false;

@@ -157,6 +157,19 @@ bool vmm_vcpu_checkpoint(struct vmm *vmm)
 	return go;
 }
 
+/* Tell control-socket subscribers (main thread only). */
+static void vmm_notify_state(struct vmm *vmm)
+{
+	enum vmm_state state;
+
+	if (!vmm->control)
+		return;
+	pthread_mutex_lock(&vmm->lock);
+	state = vmm->state;
+	pthread_mutex_unlock(&vmm->lock);
+	vmm_control_notify_state(vmm->control, state);
+}
+
 int vmm_pause(struct vmm *vmm)
 {
 	int r = 0;
@@ -176,6 +189,8 @@ int vmm_pause(struct vmm *vmm)
 		vmm->state = vmm->stopping ? VMM_STATE_STOPPING : VMM_STATE_PAUSED;
 	}
 	pthread_mutex_unlock(&vmm->lock);
+	if (!r)
+		vmm_notify_state(vmm);
 	return r;
 }
 
@@ -194,6 +209,8 @@ int vmm_resume(struct vmm *vmm)
 		pthread_cond_broadcast(&vmm->cond);
 	}
 	pthread_mutex_unlock(&vmm->lock);
+	if (!r)
+		vmm_notify_state(vmm);
 	return r;
 }
 
@@ -382,6 +399,9 @@ static int vmm_setup_platform(struct vmm *vmm, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the platform devices");
 		return -ENOMEM;
 	}
+	/* 0xCF9 lies inside the PCI config dword, so the PCI bus owns the port
+	 * and forwards reset writes to the ACPI hardware. */
+	pci_bus_set_reset_handler(vmm->pci, acpi_pm_reset_port_write, vmm->pm);
 	n = acpi_build_tables(&acpi, tables, sizeof(tables));
 	if (n < 0) {
 		snprintf(err, errlen, "cannot build ACPI tables: %s", strerror((int)-n));
@@ -522,6 +542,14 @@ void vmm_destroy(struct vmm *vmm)
 	for (int i = 0; i < VMM_MAX_DISKS; i++)
 		if (vmm->disks[i])
 			virtio_blk_free(vmm->disks[i]);
+	if (vmm->rng)
+		virtio_rng_free(vmm->rng);
+	if (vmm->pci)
+		pci_bus_free(vmm->pci);
+	if (vmm->i8042)
+		i8042_free(vmm->i8042);
+	if (vmm->pm)
+		acpi_pm_free(vmm->pm);
 	if (vmm->uart)
 		serial8250_free(vmm->uart);
 	/* Restores the terminal when the serial port was on stdio. */

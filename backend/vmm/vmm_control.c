@@ -266,7 +266,7 @@ static struct json_object *vmm_control_text(const uint8_t *buf, size_t n)
 static struct json_object *vmm_control_base64(const uint8_t *buf, size_t n)
 {
 	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *out = malloc((n + 2) / 3 * 4 + 1);
 	size_t o = 0;
 	struct json_object *s;
@@ -274,8 +274,8 @@ static struct json_object *vmm_control_base64(const uint8_t *buf, size_t n)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = buf[i] << 16 | (i + 1 < n ? buf[i + 1] << 8 : 0) |
-			     (i + 2 < n ? buf[i + 2] : 0);
+		uint32_t v =
+		    buf[i] << 16 | (i + 1 < n ? buf[i + 1] << 8 : 0) | (i + 2 < n ? buf[i + 2] : 0);
 
 		out[o++] = tab[v >> 18 & 63];
 		out[o++] = tab[v >> 12 & 63];
@@ -355,19 +355,19 @@ static int cmd_help(struct control_request *req)
 }
 
 static const struct control_cmd vmm_control_cmds[] = {
-	{ .name = "status", .fn = cmd_status, .usage = "state, name, vcpus, memory, uptime, pid" },
-	{ .name = "stats", .fn = cmd_stats, .usage = "per-vCPU, per-disk and memory counters" },
-	{ .name = "pause", .fn = cmd_pause, .usage = "stop the vCPUs" },
-	{ .name = "resume", .fn = cmd_resume, .usage = "run paused vCPUs again" },
-	{ .name = "powerdown", .fn = cmd_powerdown, .usage = "press the ACPI power button" },
-	{ .name = "reset", .fn = cmd_reset, .usage = "hard reset" },
-	{ .name = "quit", .fn = cmd_quit, .usage = "stop the VMM (exit status 5)" },
-	{ .name = "subscribe", .fn = cmd_subscribe, .usage = "receive events on this connection" },
-	{ .name = "serial-dump",
-	  .fn = cmd_serial_dump,
-	  .usage = "recent serial output [max_bytes] [encoding: text|base64]" },
-	{ .name = "help", .fn = cmd_help, .usage = "list commands" },
-	{ .name = NULL },
+    {.name = "status", .fn = cmd_status, .usage = "state, name, vcpus, memory, uptime, pid"},
+    {.name = "stats", .fn = cmd_stats, .usage = "per-vCPU, per-disk and memory counters"},
+    {.name = "pause", .fn = cmd_pause, .usage = "stop the vCPUs"},
+    {.name = "resume", .fn = cmd_resume, .usage = "run paused vCPUs again"},
+    {.name = "powerdown", .fn = cmd_powerdown, .usage = "press the ACPI power button"},
+    {.name = "reset", .fn = cmd_reset, .usage = "hard reset"},
+    {.name = "quit", .fn = cmd_quit, .usage = "stop the VMM (exit status 5)"},
+    {.name = "subscribe", .fn = cmd_subscribe, .usage = "receive events on this connection"},
+    {.name = "serial-dump",
+     .fn = cmd_serial_dump,
+     .usage = "recent serial output [max_bytes] [encoding: text|base64]"},
+    {.name = "help", .fn = cmd_help, .usage = "list commands"},
+    {.name = NULL},
 };
 
 struct control_server *vmm_control_start(struct evloop *loop, const char *path, struct vmm *vmm,
@@ -380,7 +380,7 @@ struct control_server *vmm_control_start(struct evloop *loop, const char *path, 
 		snprintf(err, errlen, "control socket: out of memory");
 		return NULL;
 	}
-	*ctl = (struct vmm_control){ .vmm = vmm, .serial = serial };
+	*ctl = (struct vmm_control){.vmm = vmm, .serial = serial};
 	srv = control_server_new(loop, path, vmm_control_cmds, ctl, err, errlen);
 	if (!srv)
 		free(ctl);

@@ -32,7 +32,7 @@ static double now(void)
 
 static int connect_to(const char *path, double wait_s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	double deadline = now() + wait_s;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -43,7 +43,7 @@ static int connect_to(const char *path, double wait_s)
 	strcpy(sa.sun_path, path);
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct timespec pause = { .tv_nsec = 100 * 1000 * 1000 };
+		struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
 
 		if (fd < 0) {
 			fprintf(stderr, "vmmctl: socket: %s\n", strerror(errno));

@@ -60,8 +60,8 @@ static void teardown(void)
 
 static int connect_client(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 20 }; /* hang guard only */
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 20}; /* hang guard only */
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	ck_assert_int_ge(fd, 0);
@@ -216,7 +216,7 @@ static size_t slow_sink_fn(void *opaque, const uint8_t *buf, size_t len)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -224,7 +224,7 @@ static void sleep_ms(int ms)
 START_TEST(test_input_backpressure)
 {
 	struct chardev *cd = new_socket(0);
-	struct slow_sink sink = { .lock = PTHREAD_MUTEX_INITIALIZER, .budget = 7 };
+	struct slow_sink sink = {.lock = PTHREAD_MUTEX_INITIALIZER, .budget = 7};
 	char sent[1000];
 	size_t len = 0;
 	int fd;
@@ -248,9 +248,9 @@ START_TEST(test_input_backpressure)
 	evloop_stop(loop);
 	pthread_join(loop_thread, NULL);
 	loop_running = false;
-	ck_assert_uint_eq(sink.len, sizeof(sent)); /* nothing lost */
+	ck_assert_uint_eq(sink.len, sizeof(sent));	/* nothing lost */
 	ck_assert_mem_eq(sink.got, sent, sizeof(sent)); /* in order */
-	ck_assert_int_gt(sink.refusals, 0); /* and it was really held back */
+	ck_assert_int_gt(sink.refusals, 0);		/* and it was really held back */
 	close(fd);
 	chardev_free(cd);
 }
@@ -289,7 +289,7 @@ static void *reader_main(void *arg)
 START_TEST(test_stuck_client_does_not_block)
 {
 	struct chardev *cd = new_socket(0);
-	struct reader r = { 0 };
+	struct reader r = {0};
 	pthread_t th;
 	char chunk[4096];
 	int stuck;
@@ -351,7 +351,7 @@ START_TEST(test_socket_path_checks)
 	/* A stale socket file (nobody listening) is replaced. */
 	{
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 		strcpy(sa.sun_path, path);
 		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -391,7 +391,7 @@ static size_t sink_fn(void *opaque, const uint8_t *buf, size_t len)
 /* stdio on pipes (not a tty): plain pass-through both ways. */
 START_TEST(test_stdio_pipes)
 {
-	struct sink sink = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct sink sink = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	int in[2], out[2], saved0 = dup(0), saved1 = dup(1);
 	struct chardev *cd;
 	char err[256] = "", buf[16];

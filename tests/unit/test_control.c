@@ -65,12 +65,12 @@ static int cmd_announce(struct control_request *req)
 }
 
 static const struct control_cmd test_cmds[] = {
-	{ .name = "announce", .fn = cmd_announce, .usage = "broadcast an event" },
-	{ .name = "echo", .fn = cmd_echo, .usage = "echo value" },
-	{ .name = "fail", .fn = cmd_fail, .usage = "always fails" },
-	{ .name = "subscribe", .fn = cmd_sub, .usage = "events" },
-	{ .name = "later", .fn = cmd_later, .usage = "action after reply" },
-	{ .name = NULL },
+    {.name = "announce", .fn = cmd_announce, .usage = "broadcast an event"},
+    {.name = "echo", .fn = cmd_echo, .usage = "echo value"},
+    {.name = "fail", .fn = cmd_fail, .usage = "always fails"},
+    {.name = "subscribe", .fn = cmd_sub, .usage = "events"},
+    {.name = "later", .fn = cmd_later, .usage = "action after reply"},
+    {.name = NULL},
 };
 
 struct conn {
@@ -101,7 +101,7 @@ static void setup(void)
 	ck_assert_msg(srv != NULL, "%s", err);
 	for (int i = 0; i < 2; i++) {
 		int sv[2];
-		struct timeval tv = { .tv_sec = 20 }; /* hang guard only */
+		struct timeval tv = {.tv_sec = 20}; /* hang guard only */
 
 		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		ck_assert_int_eq(control_server_add_client(srv, sv[0]), 0);
@@ -324,7 +324,7 @@ END_TEST
 START_TEST(test_request_split_across_reads)
 {
 	const char *req = "{\"cmd\":\"echo\",\"id\":42,\"value\":\"split\"}\n";
-	struct timespec ts = { .tv_nsec = 2000000 };
+	struct timespec ts = {.tv_nsec = 2000000};
 	struct json_object *r;
 
 	/* Byte by byte, with pauses so the server sees many partial reads. */
@@ -389,7 +389,7 @@ END_TEST
 START_TEST(test_after_reply_and_other_clients)
 {
 	struct json_object *r;
-	struct timespec ts = { .tv_nsec = 1000000 };
+	struct timespec ts = {.tv_nsec = 1000000};
 
 	send_str(&conns[0], "{\"cmd\":\"later\",\"id\":1}\n");
 	r = recv_json(&conns[0]);
@@ -417,8 +417,10 @@ static void run_vmmctl(const char *sock)
 
 	if (!top)
 		return;
-	snprintf(cmd, sizeof(cmd), "'%s/tests/tools/vmmctl' --wait 5 '%s' "
-		 "'{\"cmd\":\"echo\",\"id\":5,\"value\":\"\\\"ok\\\":true\"}'", top, sock);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/tests/tools/vmmctl' --wait 5 '%s' "
+		 "'{\"cmd\":\"echo\",\"id\":5,\"value\":\"\\\"ok\\\":true\"}'",
+		 top, sock);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), p));
@@ -427,8 +429,10 @@ static void run_vmmctl(const char *sock)
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
 
 	/* Failure: exit 1, even though the error message quotes "ok":true. */
-	snprintf(cmd, sizeof(cmd), "'%s/tests/tools/vmmctl' '%s' "
-		 "'{\"cmd\":\"\\\"ok\\\":true\"}' >/dev/null", top, sock);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/tests/tools/vmmctl' '%s' "
+		 "'{\"cmd\":\"\\\"ok\\\":true\"}' >/dev/null",
+		 top, sock);
 	st = system(cmd);
 	ck_assert_int_eq(WEXITSTATUS(st), 1);
 }
@@ -436,7 +440,7 @@ static void run_vmmctl(const char *sock)
 START_TEST(test_listening_socket)
 {
 	char dir[] = "/tmp/test_control.XXXXXX", path[128], err[256] = "";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control_server *s2;
 	struct conn *c = &conns[1];
 	struct stat st;

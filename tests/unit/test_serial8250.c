@@ -156,7 +156,7 @@ START_TEST(test_loopback)
 {
 	uint8_t got[8];
 
-	outb(4, 0x10 | 0x08 | 0x02); /* LOOP | OUT2 | RTS: Linux's probe */
+	outb(4, 0x10 | 0x08 | 0x02);		/* LOOP | OUT2 | RTS: Linux's probe */
 	ck_assert_uint_eq(inb(6) & 0xF0, 0x90); /* DCD | CTS */
 	outb(0, 'Z');
 	ck_assert_uint_eq(inb(5) & 0x01, 0x01);
@@ -236,7 +236,7 @@ END_TEST
 
 START_TEST(test_wide_access)
 {
-	uint8_t v[2] = { 0xFF, 0xFF };
+	uint8_t v[2] = {0xFF, 0xFF};
 
 	/* A 2-byte read of LSR/MSR acts bytewise and does not crash. */
 	ck_assert(io_bus_access(&bus, LAYOUT_PORT_COM1 + 5, v, 2, false));
@@ -257,7 +257,7 @@ static void count_reset(void *opaque)
 
 static void kbc_setup(void)
 {
-	struct i8042_ops ops = { .reset = count_reset, .opaque = &resets };
+	struct i8042_ops ops = {.reset = count_reset, .opaque = &resets};
 
 	io_bus_init(&bus, "pio");
 	memset(&rec, 0, sizeof(rec));
@@ -359,7 +359,7 @@ END_TEST
 
 START_TEST(test_i8042_keys_and_ctrl_alt_del)
 {
-	static const uint8_t a[] = { 0x1E, 0x9E };
+	static const uint8_t a[] = {0x1E, 0x9E};
 
 	i8042_queue_key_scancodes(kbc, a, 2);
 	ck_assert_uint_eq(kbc_read(), 0x1E);
@@ -390,7 +390,7 @@ START_TEST(test_i8042_mouse)
 	ck_assert_uint_eq(kbc_read(), 0x00);
 	/* IntelliMouse knock: rates 200, 100, 80 turn the ID into 3. */
 	for (int i = 0; i < 3; i++) {
-		static const uint8_t rates[] = { 200, 100, 80 };
+		static const uint8_t rates[] = {200, 100, 80};
 
 		kbc_out(0x64, 0xD4);
 		kbc_out(0x60, 0xF3);
