@@ -157,19 +157,6 @@ bool vmm_vcpu_checkpoint(struct vmm *vmm)
 	return go;
 }
 
-/* Tell control-socket subscribers (main thread only). */
-static void vmm_notify_state(struct vmm *vmm)
-{
-	enum vmm_state state;
-
-	if (!vmm->control)
-		return;
-	pthread_mutex_lock(&vmm->lock);
-	state = vmm->state;
-	pthread_mutex_unlock(&vmm->lock);
-	vmm_control_notify_state(vmm->control, state);
-}
-
 int vmm_pause(struct vmm *vmm)
 {
 	int r = 0;
@@ -189,8 +176,6 @@ int vmm_pause(struct vmm *vmm)
 		vmm->state = vmm->stopping ? VMM_STATE_STOPPING : VMM_STATE_PAUSED;
 	}
 	pthread_mutex_unlock(&vmm->lock);
-	if (!r)
-		vmm_notify_state(vmm);
 	return r;
 }
 
@@ -209,8 +194,6 @@ int vmm_resume(struct vmm *vmm)
 		pthread_cond_broadcast(&vmm->cond);
 	}
 	pthread_mutex_unlock(&vmm->lock);
-	if (!r)
-		vmm_notify_state(vmm);
 	return r;
 }
 

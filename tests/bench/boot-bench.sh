@@ -69,8 +69,9 @@ if [ "$where" = auto ]; then
 	fi
 fi
 
-eval "$("$lab/fetch-kernel.sh")" || lab_die "cannot get the lab kernel"
-# shellcheck disable=SC2154 # vmlinuz and modules come from fetch-kernel.sh
+vmlinuz='' modules=''
+kernel_paths=$("$lab/fetch-kernel.sh") || lab_die "cannot get the lab kernel"
+eval "$kernel_paths"
 "$lab/mkinitramfs-l2.sh" "$modules" "$work/l2.cpio.gz" || lab_die "cannot build the L2 initramfs"
 head -c 16777216 /dev/urandom >"$work/disk.img"
 log=$outdir/boot-bench.log

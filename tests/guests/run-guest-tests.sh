@@ -2,7 +2,7 @@
 # Boots each tiny test guest under the real virtty-vmm on /dev/kvm and
 # checks what it prints on COM1, the VMM's exit status and, for the disk
 # guest, the disk file afterwards. Usage: run-guest-tests.sh [GUEST...]
-# (hello bootinfo blk rng reset triple bz64; default: all).
+# (hello bootinfo blk rng reset reboot triple bz64; default: all).
 # Exit: 0 all passed, 1 a check failed, 77 skipped (no usable /dev/kvm),
 # 99 hard error (guests or VMM not built).
 
@@ -74,13 +74,14 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 # run_guest TAG KERNEL [VMM OPTIONS...]: boots KERNEL, leaves the COM1
-# output (without CRs) in $work/TAG.out and the exit status in $rc.
+# output (without CRs) in $work/TAG.out and the exit status in $rc. With
+# --no-reboot a guest reboot ends the VMM (status 3) instead of looping.
 run_guest()
 {
 	tag=$1
 	kernel=$2
 	shift 2
-	timeout "$TIMEOUT" "$VMM" --kernel "$GUEST_DIR/$kernel" --serial stdio "$@" \
+	timeout "$TIMEOUT" "$VMM" --kernel "$GUEST_DIR/$kernel" --serial stdio --no-reboot "$@" \
 		</dev/null >"$work/$tag.raw" 2>"$work/$tag.err"
 	rc=$?
 	shown=$(printf '%s' "$shown" | sed "s/ $tag / /")
@@ -309,6 +310,36 @@ test_reset()
 	expect_no_line reset-cf9 "still running"
 }
 
+# Without --no-reboot a guest reboot restarts the machine: the guest must
+# boot again. Stop the VMM with SIGTERM once the second boot has printed.
+test_reboot()
+{
+	tag=reboot
+	"$VMM" --kernel "$GUEST_DIR/reset.elf" --serial stdio </dev/null \
+		>"$work/$tag.raw" 2>"$work/$tag.err" &
+	pid=$!
+	boots=0
+	waited=0
+	while [ "$boots" -lt 2 ] && [ "$waited" -lt $((TIMEOUT * 5)) ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.2
+		waited=$((waited + 1))
+		boots=$(grep -c "^reset: writing" "$work/$tag.raw")
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	tr -d '\r' <"$work/$tag.raw" >"$work/$tag.out"
+	shown=$(printf '%s' "$shown" | sed "s/ $tag / /")
+	if [ "$boots" -ge 2 ]; then
+		pass "reboot: the guest booted again after asking for a reboot"
+	else
+		fail "reboot: the guest did not boot a second time"
+		show_run "$tag"
+	fi
+	# SIGTERM is a quit on request.
+	expect_status reboot 5
+}
+
 test_triple()
 {
 	run_guest triple triple.elf
@@ -358,7 +389,7 @@ if [ "$rc" -ne 0 ] || ! grep -qxF "virtty-guest: hello" "$work/probe.out"; then
 	exit 1
 fi
 
-all="hello bootinfo blk rng reset triple bz64"
+all="hello bootinfo blk rng reset reboot triple bz64"
 selected=${*:-$all}
 for t in $selected; do
 	case " $all " in

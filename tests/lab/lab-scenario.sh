@@ -47,7 +47,7 @@ result()
 vmm_start()
 {
 	# vmm_start KIND APPEND SERIAL_LOG: starts in the background, sets vmm_pid.
-	local kind=$1 append=$2 out=$3 ctl=$WORK/vm.ctl machine
+	local kind="$1" append="$2" out="$3" ctl="$WORK/vm.ctl" machine
 	rm -f "$ctl" "$WORK/mon.in" "$WORK/mon.out"
 	case "$kind" in
 	virtty)
@@ -171,6 +171,7 @@ run_test()
 		result FAIL disk-read "guest sha256 '$got' != image sha256 '$DISK_SHA256'"
 	fi
 
+	: >"$WORK/powerdown.log"
 	if [ "$ready" = yes ]; then
 		vmm_powerdown "$VMM" >"$WORK/powerdown.log" 2>&1
 		pd=$?
@@ -217,7 +218,7 @@ run_test()
 # own figure, virtty only; "-" otherwise).
 bench_once()
 {
-	local kind=$1 log=$2 l t0 t1 ms rss own reader
+	local kind="$1" log="$2" l t0 t1 ms rss own reader
 	: >"$log"
 	rm -f "$WORK/t_init" "$WORK/rss"
 	read -r t0 _ </proc/uptime

@@ -19,7 +19,7 @@ usage()
 	exit 2
 }
 
-moddir= kernel= initrd= disk= out= vmm= vmmctl= qemu=
+moddir='' kernel='' initrd='' disk='' out='' vmm='' vmmctl='' qemu=''
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in

@@ -84,8 +84,9 @@ if [ "$vmm" = virtty ]; then
 	[ -x "$vmmctl" ] || lab_die "$vmmctl: not built; the power-down check needs it"
 fi
 
-eval "$("$here/fetch-kernel.sh")" || lab_die "cannot get the lab kernel"
-# shellcheck disable=SC2154 # vmlinuz and modules come from fetch-kernel.sh
+vmlinuz='' modules=''
+kernel_paths=$("$here/fetch-kernel.sh") || lab_die "cannot get the lab kernel"
+eval "$kernel_paths"
 "$here/mkinitramfs-l2.sh" "$modules" "$work/l2.cpio.gz" || lab_die "cannot build the L2 initramfs"
 # Fresh random contents every run: a VMM that returns zeroes or stale data
 # cannot match the digest, and last run's block cannot pass for this one's.
