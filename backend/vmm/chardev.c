@@ -684,6 +684,19 @@ void chardev_free(struct chardev *dev)
 {
 	if (!dev)
 		return;
+	/* The guest's last words ("reboot: Power down") may still be in the
+	 * ring: write them before the sinks go away, blocking on the terminal
+	 * so nothing is lost, best effort on sockets. */
+	if (dev->out && !dev->out->dead) {
+		int fl = fcntl(dev->out->fd, F_GETFL);
+
+		if (fl >= 0)
+			fcntl(dev->out->fd, F_SETFL, fl & ~O_NONBLOCK);
+		chardev_sink_flush(dev->out);
+	}
+	for (struct chardev_sink *s = dev->clients; s; s = s->next)
+		if (!s->dead)
+			chardev_sink_flush(s);
 	if (dev->wake_fd >= 0) {
 		evloop_del(dev->loop, dev->wake_fd);
 		close(dev->wake_fd);

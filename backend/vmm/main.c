@@ -185,12 +185,8 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 			exit(0);
 		default:
 			if (optopt)
-				fprintf(stderr, "virtty-vmm: option '%s' needs an argument\n",
-					argv[optind - 1]);
-			else
-				fprintf(stderr, "virtty-vmm: unknown option '%s'\n", argv[optind - 1]);
-			fprintf(stderr, "Try 'virtty-vmm --help'.\n");
-			return VMM_EXIT_USAGE;
+				return die_usage("option '%s' needs an argument", argv[optind - 1]);
+			return die_usage("unknown option '%s' (try --help)", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

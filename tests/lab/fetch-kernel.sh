@@ -21,6 +21,11 @@ esac
 cache=$(lab_cache_dir)
 mkdir -p "$cache" || lab_die "cannot create the cache directory $cache"
 cd "$cache"
+# Parallel runs (make check, make bench) share the cache: one at a time.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$cache/.lock"
+	flock 9
+fi
 
 # Newest cached linux-image-<version>-cloud-amd64 .deb (not the meta package).
 cached_deb()

@@ -154,7 +154,7 @@ run_test()
 	secs=$(awk -v n=$n 'BEGIN { printf "%.1f", n / 5 }')
 
 	if grep -q 'LAB: init reached' "$log"; then
-		result PASS init-reached "after ${secs}s"
+		result PASS init-reached "(LAB: ready after ${secs}s)"
 	else
 		result FAIL init-reached "no 'LAB: init reached' in $((n / 5))s (VMM alive: $(kill -0 "$vmm_pid" 2>/dev/null && echo yes || echo no))"
 	fi
