@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kvm.h"
@@ -196,29 +199,89 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Internal status of a VM process that must be started again (guest
+ * reboot, control "reset"); never seen by users. */
+#define VMM_EXIT_RESTART 64
+
+/* One boot of the machine, in its own process. */
+static int vmm_process(const struct vmm_config *cfg)
 {
-	struct vmm_config cfg;
 	struct vmm *vmm;
 	char err[512] = "";
 	int status;
 
-	status = parse_args(argc, argv, &cfg);
-	if (status)
-		return status;
-	if (vmm_create(&cfg, &vmm, err, sizeof(err))) {
+	if (vmm_create(cfg, &vmm, err, sizeof(err))) {
 		fprintf(stderr, "virtty-vmm: %s\n", err[0] ? err : "cannot create the VM");
 		vmm_destroy(vmm);
 		return VMM_EXIT_USAGE;
 	}
 	status = vmm_run(vmm);
-	if (vmm_restart_requested(vmm)) {
-		/* A fresh process is the most thorough reset of every device. */
-		vmm_destroy(vmm);
-		execv("/proc/self/exe", argv);
-		fprintf(stderr, "virtty-vmm: cannot restart after reboot: %s\n", strerror(errno));
-		return VMM_EXIT_ERROR;
-	}
+	if (vmm_restart_requested(vmm))
+		status = VMM_EXIT_RESTART;
 	vmm_destroy(vmm);
 	return status;
+}
+
+/* The VM runs in a child process so that a reboot gets a fresh process:
+ * every device at power-on state, and a seccomp filter (which survives
+ * execve) that never needs to allow creating a new VM. This parent only
+ * forwards stop signals and waits. */
+int main(int argc, char **argv)
+{
+	struct vmm_config cfg;
+	sigset_t set, chld;
+	bool stop_requested = false;
+	int status;
+
+	status = parse_args(argc, argv, &cfg);
+	if (status)
+		return status;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		pid_t child = fork();
+		siginfo_t si;
+
+		if (child < 0) {
+			fprintf(stderr, "virtty-vmm: cannot fork: %s\n", strerror(errno));
+			return VMM_EXIT_ERROR;
+		}
+		if (child == 0) {
+			/* Stop signals stay blocked: the VM reads them from a
+			 * signalfd, also those that arrive while it starts. */
+			sigemptyset(&chld);
+			sigaddset(&chld, SIGCHLD);
+			sigprocmask(SIG_UNBLOCK, &chld, NULL);
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			_exit(vmm_process(&cfg));
+		}
+		for (;;) {
+			int wstatus;
+
+			if (sigwaitinfo(&set, &si) < 0)
+				continue;
+			if (si.si_signo != SIGCHLD) {
+				stop_requested = true;
+				kill(child, si.si_signo);
+				continue;
+			}
+			if (waitpid(child, &wstatus, WNOHANG) != child)
+				continue;
+			if (WIFSIGNALED(wstatus)) {
+				fprintf(stderr, "virtty-vmm: the VM process died of signal %d (%s)\n",
+					WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+				return VMM_EXIT_ERROR;
+			}
+			status = WEXITSTATUS(wstatus);
+			break;
+		}
+		if (status != VMM_EXIT_RESTART)
+			return status;
+		if (stop_requested)
+			return VMM_EXIT_QUIT;
+	}
 }

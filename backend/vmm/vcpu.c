@@ -13,6 +13,7 @@
 
 #include "iobus.h"
 #include "kvm.h"
+#include "sandbox.h"
 #include "vcpu.h"
 #include "vmm_priv.h"
 
@@ -141,6 +142,10 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (sandbox_apply(SANDBOX_VCPU, msg, sizeof(msg)) < 0) {
+		vmm_vcpu_fatal(cpu->vmm, cpu->id, VMM_EXIT_ERROR, msg);
+		return NULL;
+	}
 
 	while (vmm_vcpu_checkpoint(cpu->vmm)) {
 		int r = ioctl(cpu->fd, KVM_RUN, 0);

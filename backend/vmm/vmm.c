@@ -23,6 +23,7 @@
 #include "kvm.h"
 #include "layout.h"
 #include "pci.h"
+#include "sandbox.h"
 #include "serial8250.h"
 #include "vcpu.h"
 #include "virtio_blk.h"
@@ -487,6 +488,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t
 
 int vmm_run(struct vmm *vmm)
 {
+	char msg[256];
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &vmm->started);
@@ -500,6 +502,12 @@ int vmm_run(struct vmm *vmm)
 			vmm_request_exit(vmm, VMM_EXIT_ERROR);
 			break;
 		}
+	}
+	/* After the vCPU threads exist: each installs its own filter. */
+	r = sandbox_apply(SANDBOX_MAIN, msg, sizeof(msg));
+	if (r) {
+		fprintf(stderr, "virtty-vmm: %s\n", msg);
+		vmm_request_exit(vmm, VMM_EXIT_ERROR);
 	}
 	r = evloop_run(vmm->loop);
 	if (r) {
