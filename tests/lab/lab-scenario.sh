@@ -53,7 +53,7 @@ vmm_start()
 	virtty)
 		"$VIRTTY_VMM" --kernel "$KERNEL" --initrd "$INITRD" --cmdline "$append" \
 			--cpus "$CPUS" --memory "$MEMORY_MIB" --disk "$DISK" \
-			--serial stdio --control "$ctl" \
+			--serial stdio --control "$ctl" --no-reboot \
 			</dev/null >"$out" 2>"$WORK/vmm-stderr.log" &
 		;;
 	qemu-pc | qemu-microvm)
@@ -79,6 +79,7 @@ vmm_start()
 		;;
 	esac
 	vmm_pid=$!
+	vmm_rc=running
 }
 
 vmm_powerdown()
@@ -172,13 +173,11 @@ run_test()
 	fi
 
 	: >"$WORK/powerdown.log"
-	if [ "$ready" = yes ]; then
-		vmm_powerdown "$VMM" >"$WORK/powerdown.log" 2>&1
-		pd=$?
-	else
-		pd=-1
-	fi
-	if wait_exit "$vmm_pid" 60; then
+	if [ "$ready" = no ]; then
+		kill -9 "$vmm_pid" 2>/dev/null
+		wait_exit "$vmm_pid" 10
+		result FAIL powerdown "not tried: the guest never printed 'LAB: ready' (VMM exit status $vmm_rc)"
+	elif vmm_powerdown "$VMM" >"$WORK/powerdown.log" 2>&1; pd=$?; wait_exit "$vmm_pid" 60; then
 		if [ "$pd" = 0 ] && [ "$vmm_rc" = 0 ] && grep -q 'LAB: power button' "$log"; then
 			result PASS powerdown "guest saw the power button, VMM exited 0"
 		else
