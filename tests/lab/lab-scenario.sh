@@ -104,16 +104,23 @@ wait_exit()
 	return 0
 }
 
-# Resident memory of the VMM process without guest RAM: VmRSS minus the
-# resident part of the mappings at least as large as guest RAM (the RAM
-# block; QEMU and virtty-vmm both map it in one piece). In KiB.
+# Resident memory of the VMM without guest RAM, in KiB: for the process and
+# its children (virtty-vmm runs the VM in a child of a small supervisor),
+# VmRSS minus the resident part of the mappings at least as large as guest
+# RAM (the RAM block; QEMU and virtty-vmm both map it in one piece).
 rss_without_guest_kb()
 {
-	awk -v mem=$((MEMORY_MIB * 1024)) '
-		/^[0-9a-f]+-[0-9a-f]+ / { big = 0 }
-		/^Size:/ { big = ($2 >= mem) }
-		/^Rss:/ { total += $2; if (big) guest += $2 }
-		END { print total - guest }' "/proc/$1/smaps" 2>/dev/null
+	pids="$1 $(cat /proc/"$1"/task/*/children 2>/dev/null)"
+	total=0
+	for p in $pids; do
+		kb=$(awk -v mem=$((MEMORY_MIB * 1024)) '
+			/^[0-9a-f]+-[0-9a-f]+ / { big = 0 }
+			/^Size:/ { big = ($2 >= mem) }
+			/^Rss:/ { total += $2; if (big) guest += $2 }
+			END { print total - guest }' "/proc/$p/smaps" 2>/dev/null)
+		total=$((total + ${kb:-0}))
+	done
+	echo "$total"
 }
 
 # The marker's value from a serial log (console lines end in \r).
