@@ -7,7 +7,7 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	# libraries (see README: "Dependencies")
-	libncurses-dev libjson-c-dev check libvncserver-dev libvirt-dev
+	libncurses-dev libjson-c-dev libinih-dev check libvncserver-dev libvirt-dev
 	libseccomp-dev libslirp-dev libchafa-dev libinput-dev
 	# tests: ACPI table decompiler, fuzzing, the nested lab, TUI tests
 	acpica-tools clang libclang-rt-14-dev

@@ -2,7 +2,6 @@
  * is a little program of guest actions: RAM writes (rings, descriptors,
  * requests), common/device config and PCI config writes, MSI-X table
  * writes and queue notifies. See tests/fuzz/README.md. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

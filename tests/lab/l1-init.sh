@@ -50,7 +50,8 @@ if [ -c /dev/kvm ]; then
 			VIRTTY_VMM=/lab/bin/virtty-vmm VMMCTL=/lab/bin/vmmctl \
 			QEMU=/lab/bin/qemu-system-x86_64 QEMU_FW=/lab/fw \
 			KERNEL=/lab/l2-vmlinuz INITRD=/lab/l2.cpio.gz DISK=/lab/disk.img \
-			DISK_SHA256="$DISK_SHA256" WORK=/run/lab CPUS=2 MEMORY_MIB=512
+			DISK_SHA256="$DISK_SHA256" WORK=/run/lab CPUS=2 MEMORY_MIB=512 \
+			LAB_CMDLINE_EXTRA="${LAB_CMDLINE_EXTRA:-}" LAB_STAMP="${LAB_STAMP:-0}"
 		status=$?
 		;;
 	esac

@@ -10,6 +10,11 @@
 #   KERNEL=PATH INITRD=PATH DISK=PATH DISK_SHA256=HEX WORK=DIR
 #   CPUS=2 MEMORY_MIB=512 REPS=3 BOOT_TIMEOUT=240 STREAM=1 (copy the L2
 #   console to our stdout, prefixed "L2| ")
+#   LAB_CMDLINE_EXTRA="WORDS" appended to the L2 command line (diagnosis, e.g.
+#   "loglevel=7 initcall_debug": later words override "quiet");
+#   LAB_STAMP=1 (bench) prefixes each saved console line with the ms since
+#   the VMM was started ("[+MS] ", 10 ms resolution) and copies it to our
+#   stdout ("L2-VMM-REP| "), to compare VMMs' boot timelines.
 set -u
 
 what=${1:-}
@@ -27,10 +32,10 @@ done
 : "${VIRTTY_VMM:=virtty-vmm}" "${VMMCTL:=vmmctl}" "${QEMU:=qemu-system-x86_64}"
 : "${QEMU_FW:=}" "${KERNEL:?}" "${INITRD:?}" "${DISK:?}" "${DISK_SHA256:=}"
 : "${WORK:=/tmp/lab-work}" "${CPUS:=2}" "${MEMORY_MIB:=512}" "${REPS:=3}"
-: "${BOOT_TIMEOUT:=240}" "${STREAM:=1}"
+: "${BOOT_TIMEOUT:=240}" "${STREAM:=1}" "${LAB_CMDLINE_EXTRA:=}" "${LAB_STAMP:=0}"
 mkdir -p "$WORK"
 
-CMDLINE_BASE="console=ttyS0 quiet panic=-1"
+CMDLINE_BASE="console=ttyS0 quiet panic=-1${LAB_CMDLINE_EXTRA:+ $LAB_CMDLINE_EXTRA}"
 cr=$(printf '\r')
 WRITE_OFF=5242880
 
@@ -224,7 +229,7 @@ run_test()
 # own figure, virtty only; "-" otherwise).
 bench_once()
 {
-	local kind="$1" log="$2" l t0 t1 ms rss own reader
+	local kind="$1" log="$2" l t0 t1 tn ms rss own reader
 	: >"$log"
 	rm -f "$WORK/t_init" "$WORK/rss"
 	read -r t0 _ </proc/uptime
@@ -249,7 +254,13 @@ bench_once()
 			echo "${rss:--} $own" >"$WORK/rss"
 			;;
 		esac
-		printf '%s\n' "$l" >>"$log"
+		if [ "$LAB_STAMP" = 1 ]; then
+			read -r tn _ </proc/uptime
+			printf '[+%s] %s\n' "$(awk -v a="$t0" -v b="$tn" \
+				'BEGIN { printf "%d", (b - a) * 1000 }')" "$l" >>"$log"
+		else
+			printf '%s\n' "$l" >>"$log"
+		fi
 	done <"$WORK/serial.pipe" &
 	reader=$!
 	if ! wait_exit "$vmm_pid" "$BOOT_TIMEOUT"; then
@@ -278,6 +289,11 @@ run_bench()
 					awk '{ printf "init_ms=%s rss_kb=%s own_rss_kb=%s", $1, $2, $3 }')"
 			else
 				echo "LAB-BENCH: vmm=$kind rep=$i failed"
+			fi
+			# The stamped console is for reading afterwards: L1 keeps
+			# no files, so it goes to the outer console.
+			if [ "$LAB_STAMP" = 1 ]; then
+				tr -d '\r' <"$WORK/bench-$kind-$i.log" | sed "s/^/L2-$kind-$i| /"
 			fi
 			i=$((i + 1))
 		done

@@ -7,7 +7,8 @@
 # usage: mkinitramfs-l1.sh -m MODULES_DIR -k L2_KERNEL -i L2_INITRD -d DISK
 #          -o OUTPUT.cpio [--vmm VIRTTY_VMM] [--vmmctl VMMCTL] [--qemu QEMU]
 # The disk's sha256 is computed here, on the real host, and stored in
-# /lab/config as DISK_SHA256 for the guest-side comparison.
+# /lab/config as DISK_SHA256 for the guest-side comparison; LAB_CMDLINE_EXTRA
+# and LAB_STAMP from the environment go there too (see lab-scenario.sh).
 set -eu
 LAB_PROG=mkinitramfs-l1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -86,7 +87,12 @@ fi
 cp "$kernel" "$root/lab/l2-vmlinuz"
 cp "$initrd" "$root/lab/l2.cpio.gz"
 cp "$disk" "$root/lab/disk.img"
-printf 'DISK_SHA256=%s\n' "$(lab_sha256 "$disk")" >"$root/lab/config"
+{
+	printf 'DISK_SHA256=%s\n' "$(lab_sha256 "$disk")"
+	# Quoted for `.`: a list of kernel command-line words.
+	printf "LAB_CMDLINE_EXTRA='%s'\n" "$(printf '%s' "${LAB_CMDLINE_EXTRA:-}" | tr -d "'")"
+	printf 'LAB_STAMP=%s\n' "${LAB_STAMP:-0}"
+} >"$root/lab/config"
 cp "$here/lab-scenario.sh" "$root/lab/lab-scenario.sh"
 cp "$here/l1-init.sh" "$root/init"
 chmod 755 "$root/init"

@@ -1,0 +1,158 @@
+/* The driver interface: what the CLI and the TUI may ask of a connection,
+ * whatever is behind it (the local store and virtty-vmm processes, or a
+ * libvirt host). Plain data only: no KVM, libvirt or JSON types here. */
+#ifndef VIRTTY_DRIVER_H
+#define VIRTTY_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VM_NAME_MAX   64   /* [A-Za-z0-9][A-Za-z0-9._-]{0,63} */
+#define VM_PATH_MAX   4096
+#define VM_CMDLINE_MAX 4096
+#define VM_MAX_DISKS  16
+
+enum vm_state {
+	VM_STATE_SHUTOFF,        /* defined, not running (or exited cleanly) */
+	VM_STATE_STARTING,
+	VM_STATE_RUNNING,
+	VM_STATE_PAUSED,
+	VM_STATE_SHUTTING_DOWN,  /* stop requested, process still there */
+	VM_STATE_CRASHED,        /* the VMM died or the guest crashed */
+	VM_STATE_UNKNOWN,        /* process alive but not answering */
+};
+
+/* "shut off", "running", "paused", "crashed", ... as users read them. */
+const char *vm_state_name(enum vm_state state);
+
+struct vm_disk {
+	char path[VM_PATH_MAX];  /* absolute path of the image */
+	bool readonly;
+	char format[16];         /* "raw" (qcow2 later) */
+	uint64_t size_bytes;     /* virtual size; 0 if unknown */
+};
+
+/* What a VM is made of: the persistent definition. */
+struct vm_config {
+	char name[VM_NAME_MAX + 1];
+	char kernel[VM_PATH_MAX];
+	char initrd[VM_PATH_MAX];        /* "" = none */
+	char cmdline[VM_CMDLINE_MAX];
+	int vcpus;
+	uint64_t memory_mib;
+	int nr_disks;
+	struct vm_disk disks[VM_MAX_DISKS];
+};
+
+/* A disk the define operation should create (`--disk new:SIZE`): the
+ * driver chooses the path inside the VM's own storage. */
+struct vm_new_disk {
+	uint64_t size_bytes;
+	bool readonly;
+};
+
+/* What a VM is doing now. */
+struct vm_info {
+	char name[VM_NAME_MAX + 1];
+	enum vm_state state;
+	int vcpus;                       /* of the running VM, else configured */
+	uint64_t memory_mib;
+	uint64_t uptime_ms;              /* 0 when not running */
+	int pid;                         /* VMM process, 0 when not running */
+	bool pending_changes;            /* config changed since it started */
+	char reason[128];                /* why crashed/unknown, "" otherwise */
+};
+
+/* Cumulative counters at one instant; rates and CPU% come from the
+ * difference of two samples (see vm_stats_cpu_percent). */
+struct vm_stats {
+	uint64_t timestamp_ns;           /* CLOCK_MONOTONIC */
+	int vcpus;
+	uint64_t cpu_time_ns;            /* all vCPUs together */
+	uint64_t memory_bytes;           /* guest memory size */
+	uint64_t memory_rss_bytes;       /* guest memory resident on the host */
+	uint64_t vmm_rss_bytes;          /* VMM overhead, without guest RAM */
+	uint64_t disk_rd_bytes, disk_wr_bytes, disk_rd_reqs, disk_wr_reqs;
+	uint64_t net_rx_bytes, net_tx_bytes;
+};
+
+/* CPU% of the whole VM between two samples: 100% = one host CPU busy. */
+double vm_stats_cpu_percent(const struct vm_stats *older, const struct vm_stats *newer);
+
+/* Changes for `set`; a field left at 0 is not changed. */
+struct vm_settings {
+	int vcpus;
+	uint64_t memory_mib;
+};
+
+/* Progress of a long operation (clone, disk creation): called now and
+ * then with bytes done out of total; return non-zero to cancel. */
+struct progress {
+	int (*fn)(void *opaque, uint64_t done, uint64_t total);
+	void *opaque;
+};
+
+enum { DRIVER_UNDEFINE_REMOVE_DISKS = 1 };
+
+struct driver;
+
+/* Every operation returns 0 or a negative errno and, on failure, fills
+ * err with a message for the user that names the VM and says what to do,
+ * e.g. "VM 'web' is running; use 'virtty shutdown web' first". */
+struct driver_ops {
+	const char *name; /* "local", "libvirt" */
+	void (*close)(struct driver *drv);
+
+	int (*list)(struct driver *drv, struct vm_info **out, int *count, char *err, size_t errlen);
+	int (*info)(struct driver *drv, const char *name, struct vm_info *out, char *err,
+		    size_t errlen);
+	int (*get_config)(struct driver *drv, const char *name, struct vm_config *out, char *err,
+			  size_t errlen);
+	/* cfg->disks holds existing images; new_disks are created first. */
+	int (*define)(struct driver *drv, const struct vm_config *cfg,
+		      const struct vm_new_disk *new_disks, int nr_new_disks,
+		      const struct progress *progress, char *err, size_t errlen);
+	int (*undefine)(struct driver *drv, const char *name, unsigned flags, char *err,
+			size_t errlen);
+
+	int (*start)(struct driver *drv, const char *name, char *err, size_t errlen);
+	/* Ask the guest to power off (ACPI); returns at once. */
+	int (*shutdown)(struct driver *drv, const char *name, char *err, size_t errlen);
+	/* Power off now. */
+	int (*destroy)(struct driver *drv, const char *name, char *err, size_t errlen);
+	int (*reboot)(struct driver *drv, const char *name, char *err, size_t errlen);
+	int (*pause)(struct driver *drv, const char *name, char *err, size_t errlen);
+	int (*resume)(struct driver *drv, const char *name, char *err, size_t errlen);
+
+	/* *at_next_start is set when the VM runs and the change waits for a restart. */
+	int (*set)(struct driver *drv, const char *name, const struct vm_settings *changes,
+		   bool *at_next_start, char *err, size_t errlen);
+	int (*clone)(struct driver *drv, const char *name, const char *new_name,
+		     const struct progress *progress, char *err, size_t errlen);
+	int (*stats)(struct driver *drv, const char *name, struct vm_stats *out, char *err,
+		     size_t errlen);
+
+	/* A connected stream socket carrying the serial console (both ways). */
+	int (*console_open)(struct driver *drv, const char *name, int *fd, char *err,
+			    size_t errlen);
+	/* The guest's recent serial output (malloc'd, caller frees). */
+	int (*console_dump)(struct driver *drv, const char *name, char **buf, size_t *len,
+			    char *err, size_t errlen);
+};
+
+struct driver {
+	const struct driver_ops *ops;
+	char uri[256];
+	void *priv;
+};
+
+/* Open a connection: NULL, "" or "local" for the local driver; libvirt
+ * URIs later. Returns NULL with a message on failure. */
+struct driver *driver_open(const char *uri, char *err, size_t errlen);
+void driver_close(struct driver *drv);
+
+/* Is this a valid VM (or network) name? If not, err says why. */
+bool vm_name_valid(const char *name, char *err, size_t errlen);
+
+#endif

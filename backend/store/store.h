@@ -1,0 +1,81 @@
+/* The local store: one directory per VM (its INI configuration and its
+ * disks) under the store root, and a runtime directory per running VM
+ * (sockets, pid file, log). Writes are atomic; names are checked before
+ * anything touches the disk. */
+#ifndef VIRTTY_STORE_H
+#define VIRTTY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "driver.h"
+
+struct store {
+	char root[VM_PATH_MAX];    /* $VIRTTY_HOME, $XDG_DATA_HOME/virtty,
+				    * ~/.local/share/virtty; root: /var/lib/virtty */
+	char runtime[VM_PATH_MAX]; /* $XDG_RUNTIME_DIR/virtty; root: /run/virtty;
+				    * else /tmp/virtty-UID */
+};
+
+/* Work out the directories from the environment and create them (0700).
+ * VIRTTY_RUNTIME_DIR overrides the runtime directory (tests). */
+int store_open(struct store *st, char *err, size_t errlen);
+
+/* <root>/vms/<name>, <root>/vms/<name>/vm.conf, <root>/vms/<name>/disks,
+ * <runtime>/<name>. -ENAMETOOLONG if it does not fit. */
+int store_vm_dir(const struct store *st, const char *name, char *buf, size_t len);
+int store_vm_config_path(const struct store *st, const char *name, char *buf, size_t len);
+int store_vm_disk_dir(const struct store *st, const char *name, char *buf, size_t len);
+int store_vm_runtime_dir(const struct store *st, const char *name, char *buf, size_t len);
+
+bool store_vm_exists(const struct store *st, const char *name);
+/* Sorted names of every defined VM (malloc'd array of malloc'd strings). */
+int store_list_vms(const struct store *st, char ***names, int *count, char *err, size_t errlen);
+void store_free_names(char **names, int count);
+
+/* Create <root>/vms/<name> and its disks dir; -EEXIST ("VM 'x' already
+ * exists") if it is there. */
+int store_create_vm_dir(const struct store *st, const char *name, char *err, size_t errlen);
+/* Remove the VM's directory. Disks the store created for it (its disks
+ * dir) are deleted only with remove_disks; otherwise they are moved to
+ * <root>/disks/<name>-<YYYYmmdd-HHMMSS>/ and err says where (rc still 0).
+ * Disks outside the store are never touched. */
+int store_remove_vm(const struct store *st, const char *name, bool remove_disks, char *err,
+		    size_t errlen);
+
+/* Read and validate vm.conf. A malformed file gives a message naming the
+ * file, the line and the problem; the file is left as it is. */
+int store_read_config(const struct store *st, const char *name, struct vm_config *out,
+		      char *err, size_t errlen);
+/* Validate, then write vm.conf atomically (temp file, fsync, rename). */
+int store_write_config(const struct store *st, const struct vm_config *cfg, char *err,
+		       size_t errlen);
+/* The INI text for a config, and the reverse (used by the above; unit-tested). */
+char *store_config_to_ini(const struct vm_config *cfg);
+int store_config_from_ini(const char *text, const char *vm_dir, struct vm_config *out,
+			  char *err, size_t errlen);
+/* Checks a config a user asked for: name, vcpus 1..64, memory, paths. */
+int store_validate_config(const struct vm_config *cfg, char *err, size_t errlen);
+
+/* Exclusive per-VM lock (a lock file in the VM's runtime dir), held while
+ * starting, stopping, changing or removing a VM. wait=false gives -EBUSY
+ * if another process holds it. Returns the fd to pass to store_unlock. */
+int store_lock_vm(const struct store *st, const char *name, bool wait, char *err, size_t errlen);
+void store_unlock_vm(int fd);
+
+/* Write a whole file atomically: temp file in the same dir, fsync, rename,
+ * fsync of the directory. */
+int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
+		      size_t errlen);
+
+/* "512M", "2G", "1T", "4096K", "1.5G"; a plain number is in default_unit
+ * bytes (memory: MiB). Refuses negative, zero (unless allow_zero), garbage
+ * and overflow with a message quoting the input. */
+int parse_size(const char *text, uint64_t default_unit, bool allow_zero, uint64_t *bytes,
+	       char *err, size_t errlen);
+/* "512 MiB", "2.0 GiB" */
+void format_size(uint64_t bytes, char *buf, size_t len);
+
+#endif
