@@ -1,17 +1,134 @@
 #!/usr/bin/env bash
-# Quick start: install what is missing, build, and boot a first VM.
-# Usage: ./setup.sh   (Debian 12, as root or with sudo)
+# Quick start: install what is missing, build into ./build, prepare the demo
+# guest (Debian cloud kernel + our busybox initramfs), define the VM `demo`
+# in your store, check the host, then attach the demo's console (on a tty).
+# Usage: ./setup.sh [--no-console]   (Debian 12, as root or with sudo)
+# Re-running it is safe: nothing is rebuilt or redefined that is already there.
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
+
+console=yes
+case "${1:-}" in
+--no-console) console=no ;;
+"") ;;
+-h | --help)
+	sed -n 's/^# \{0,1\}//; 2,6p' "$0"
+	exit 0
+	;;
+*)
+	echo "setup.sh: unknown option '$1' (try --help)" >&2
+	exit 2
+	;;
+esac
+# Without a terminal (CI, a pipe) there is nobody to talk to the console.
+[ -t 0 ] && [ -t 1 ] || console=no
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "Installing missing packages"
 "$top/tests/install-deps.sh"
+
+say "Building into $top/build"
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi
 mkdir -p build
 cd build
 [ -f Makefile ] || ../configure -q
-make -j"$(nproc)"
-make -j"$(nproc)" check_DATA="" tests/guests/hello.elf >/dev/null
-echo
-echo "virtty-vmm built: $top/build/backend/vmm/virtty-vmm"
-echo "Booting the smallest test guest:"
-./backend/vmm/virtty-vmm --kernel tests/guests/hello.elf --memory 16 </dev/null
+make -j"$(nproc)" >make.log 2>&1 || {
+	tail -n 30 make.log
+	echo "setup.sh: the build failed (full log: $top/build/make.log)" >&2
+	exit 1
+}
+virtty=$top/build/cli/virtty
+[ -x "$virtty" ] || { echo "setup.sh: $virtty was not built" >&2; exit 1; }
+
+say "Preparing the demo guest"
+kernel_paths=$("$top/tests/lab/fetch-kernel.sh")
+eval "$kernel_paths" # vmlinuz=... modules=...
+# The demo's kernel and initramfs live beside the VMs in the store (the same
+# root virtty picks), so they survive a new build tree or a refreshed cache.
+if [ -n "${VIRTTY_HOME:-}" ]; then
+	store=$VIRTTY_HOME
+elif [ -n "${XDG_DATA_HOME:-}" ]; then
+	store=$XDG_DATA_HOME/virtty
+elif [ "$(id -u)" = 0 ]; then
+	store=/var/lib/virtty
+else
+	store=$HOME/.local/share/virtty
+fi
+images=$store/images
+mkdir -p "$images"
+chmod 700 "$store"
+"$top/tests/lab/mkinitramfs-demo.sh" "$modules" "$images/demo-initramfs.cpio.gz"
+if ! cmp -s "$vmlinuz" "$images/demo-vmlinuz"; then
+	cp "$vmlinuz" "$images/demo-vmlinuz.tmp"
+	mv -f "$images/demo-vmlinuz.tmp" "$images/demo-vmlinuz"
+fi
+echo "kernel:    $images/demo-vmlinuz ($(basename "$vmlinuz"))"
+echo "initramfs: $images/demo-initramfs.cpio.gz"
+
+if "$virtty" info demo >/dev/null 2>&1; then
+	say "The VM 'demo' is already defined"
+else
+	say "Defining the VM 'demo'"
+	"$virtty" define demo --kernel "$images/demo-vmlinuz" \
+		--initrd "$images/demo-initramfs.cpio.gz" --cmdline "console=ttyS0 quiet" \
+		--cpus 2 --memory 256M --disk new:64M
+fi
+
+say "Checking the host"
+hostcheck=$("$virtty" host-check 2>&1) || true
+printf '%s\n' "$hostcheck"
+# Hardware virtualization: the CPU flag is visible and KVM is not the PVM
+# software hypervisor (the same test as tests/lab/run-lab.sh).
+emulated=no
+if printf '%s\n' "$hostcheck" | grep -qi 'emulated' ||
+	! grep -qwE 'vmx|svm' /proc/cpuinfo || [ -d /sys/module/kvm_pvm ]; then
+	emulated=yes
+fi
+
+say "Your VMs"
+"$virtty" list
+
+cat <<EOF
+
+virtty is built in $top/build: run it as $virtty
+(or 'make -C build install' to put 'virtty' on your PATH).
+  $virtty start demo       boot the demo VM
+  $virtty console demo     its serial console (Ctrl-] detaches; 'poweroff' inside stops it)
+  $virtty shutdown demo    ask it to power off
+EOF
+if [ "$emulated" = yes ]; then
+	cat <<EOF
+
+KVM on this machine is emulated in software (no hardware virtualization
+reaches this host). Tiny guests run, but the demo VM's Debian kernel will
+take many minutes to boot here. The nested lab boots the same demo VM,
+through 'virtty define' and 'virtty start', inside a QEMU guest that has a
+fast KVM of its own (about a minute; Ctrl-A x leaves QEMU):
+  (cd $top/build && ../tests/lab/run-lab.sh --demo)
+EOF
+fi
+
+if [ "$console" = no ]; then
+	exit 0
+fi
+
+choice=s
+if [ "$emulated" = yes ]; then
+	printf '\n[l] boot the demo in the nested lab  [s] start it here anyway  [q] quit  (l/s/q) [l]: '
+	read -r choice || choice=q
+	choice=${choice:-l}
+fi
+case "$choice" in
+l | L)
+	cd "$top/build"
+	exec ../tests/lab/run-lab.sh --demo
+	;;
+s | S)
+	state=$("$virtty" info demo 2>/dev/null | grep -Eo 'running|paused' | head -n 1 || true)
+	[ -n "$state" ] || "$virtty" start demo
+	exec "$virtty" console demo
+	;;
+*) exit 0 ;;
+esac

@@ -1,11 +1,35 @@
 /* Guest RAM: allocation and the bounds-checked translation from guest
  * physical addresses to host pointers. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "guest_mem.h"
 #include "layout.h"
+
+/* Huge page size on x86_64; guest RAM starts on such a boundary. */
+#define GUEST_MEM_HUGE_ALIGN (2ULL << 20)
+
+/* An anonymous mapping of size bytes that starts on a 2 MiB boundary, so
+ * guest physical 2 MiB frames line up with host huge pages: map 2 MiB more
+ * than needed and give back the unaligned head and the rest of the tail. */
+static void *guest_mem_map_aligned(uint64_t size)
+{
+	uint64_t total = size + GUEST_MEM_HUGE_ALIGN, head;
+	uint8_t *p = mmap(NULL, total, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	head = (GUEST_MEM_HUGE_ALIGN - ((uintptr_t)p & (GUEST_MEM_HUGE_ALIGN - 1))) &
+	       (GUEST_MEM_HUGE_ALIGN - 1);
+	if (head)
+		munmap(p, head);
+	if (total - head - size)
+		munmap(p + head + size, total - head - size);
+	return p + head;
+}
 
 int guest_mem_alloc(struct guest_mem *mem, uint64_t size)
 {
@@ -15,13 +39,20 @@ int guest_mem_alloc(struct guest_mem *mem, uint64_t size)
 	memset(mem, 0, sizeof(*mem));
 	if (size == 0)
 		return -EINVAL;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
+	if (size > UINT64_MAX - GUEST_MEM_HUGE_ALIGN)
+		return -EINVAL;
+	p = guest_mem_map_aligned(size);
 	if (p == MAP_FAILED)
 		return -errno;
 	/* Guest RAM is not worth dumping and should not be inherited by children. */
 	madvise(p, size, MADV_DONTDUMP);
 	madvise(p, size, MADV_DONTFORK);
+	/* Ask for transparent huge pages (where THP is "madvise" only). KVM
+	 * maps a guest 2 MiB frame with one large page only when the host
+	 * backs it with one at the same offset: 512 times fewer nested page
+	 * faults while a booting kernel first touches its memory, and fewer
+	 * TLB misses. Advice only: without THP we get small pages as before. */
+	madvise(p, size, MADV_HUGEPAGE);
 	mem->mapping = p;
 	mem->mapping_size = size;
 	mem->total = size;

@@ -452,10 +452,16 @@ static bool i8042_write_data(struct i8042 *s, uint8_t v)
 		}
 		break;
 	case 0xD2:
-		i8042_kbd_reply(s, &v, 1);
-		break;
 	case 0xD3:
-		i8042_aux_reply(s, &v, 1);
+		/* The controller writes these into its output buffer itself,
+		 * as if the keyboard (D2) or the mouse (D3) had sent them, so
+		 * they appear even while that port is disabled in the command
+		 * byte. Linux's MUX probe loops bytes back through D3 with the
+		 * AUX port disabled; holding them back until the port was
+		 * enabled cost it a polling timeout (1.6 s of a nested boot). */
+		s->obuf = v;
+		s->obuf_aux = cmd == 0xD3;
+		s->obf = true;
 		break;
 	case 0xD4:
 		i8042_mouse_command(s, v);

@@ -57,6 +57,19 @@ static struct kvm_cpuid2 *kvm_get_supported_cpuid(int kvm_fd)
 	return NULL;
 }
 
+/* KVM_GET_SUPPORTED_CPUID never lists the TSC-deadline timer (CPUID.1:ECX
+ * bit 24): the in-kernel LAPIC emulates it and says so with a capability
+ * instead. Without the bit Linux programs the LAPIC timer in one-shot mode,
+ * which it first calibrates by busy-waiting about 100 ms on the boot CPU. */
+static void kvm_cpuid_add_tsc_deadline(int kvm_fd, struct kvm_cpuid2 *c)
+{
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
+		return;
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 1)
+			c->entries[i].ecx |= 1u << 24;
+}
+
 int kvm_vm_create(struct kvm_vm *vm, char *err, size_t errlen)
 {
 	const char *dev = getenv("VIRTTY_KVM_DEVICE");
@@ -116,6 +129,7 @@ int kvm_vm_create(struct kvm_vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: KVM_GET_SUPPORTED_CPUID failed: %s", dev, strerror(errno));
 		goto fail;
 	}
+	kvm_cpuid_add_tsc_deadline(vm->kvm_fd, vm->cpuid);
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		r = -errno;

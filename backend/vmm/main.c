@@ -1,7 +1,9 @@
-/* virtty-vmm: run one virtual machine in the foreground. Parses and checks
- * the command line, then hands a vmm_config to vmm.c. */
+/* virtty-vmm: run one virtual machine, in the foreground or as a daemon
+ * (--daemonize, --pidfile, --log for `virtty start`). Parses and checks the
+ * command line, then hands a vmm_config to vmm.c. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -9,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,7 +28,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: virtty-vmm --kernel PATH [options]\n"
-		"Run one KVM virtual machine in the foreground.\n"
+		"Run one KVM virtual machine, in the foreground or as a daemon.\n"
 		"\n"
 		"  --kernel PATH         Linux bzImage, or ELF vmlinux with a PVH entry\n"
 		"  --initrd PATH         initial ramdisk\n"
@@ -36,6 +41,11 @@ static void usage(FILE *f)
 		"  --control PATH        JSON control socket (docs/control-protocol.md)\n"
 		"  --name NAME           VM name shown in status and messages\n"
 		"  --no-reboot           exit with status 3 when the guest reboots\n"
+		"  --daemonize           run in the background; return once the control\n"
+		"                        socket listens (0), or with the VM's error and status\n"
+		"  --pidfile PATH        \"PID\" while running (locked), \"exited STATUS\" or\n"
+		"                        \"killed SIGNAL\" afterwards (docs/vmm.md)\n"
+		"  --log PATH            append the daemon's output to PATH\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Exit status: 0 guest powered off, 1 internal error, 2 bad arguments or\n"
@@ -106,10 +116,18 @@ static int parse_disk(struct vmm_config *cfg, char *arg)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct vmm_config *cfg)
+/* Process-level options that are not part of the machine. */
+struct vmm_proc_options {
+	bool daemonize;
+	const char *pidfile;
+	const char *log;
+};
+
+static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_proc_options *po)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_DISK,
-	       OPT_SERIAL, OPT_CONTROL, OPT_NAME, OPT_NO_REBOOT };
+	       OPT_SERIAL, OPT_CONTROL, OPT_NAME, OPT_NO_REBOOT, OPT_DAEMONIZE, OPT_PIDFILE,
+	       OPT_LOG };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -121,6 +139,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "daemonize", no_argument, NULL, OPT_DAEMONIZE },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "log", required_argument, NULL, OPT_LOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -183,6 +204,19 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 		case OPT_NO_REBOOT:
 			cfg->no_reboot = true;
 			break;
+		case OPT_DAEMONIZE:
+			po->daemonize = true;
+			break;
+		case OPT_PIDFILE:
+			if (!*optarg)
+				return die_usage("--pidfile needs a path");
+			po->pidfile = optarg;
+			break;
+		case OPT_LOG:
+			if (!*optarg)
+				return die_usage("--log needs a path");
+			po->log = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -196,6 +230,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 		return die_usage("unexpected argument '%s'", argv[optind]);
 	if (!cfg->kernel)
 		return die_usage("--kernel PATH is required (try --help)");
+	/* A daemon has no terminal to show the guest console on. */
+	if (po->daemonize && !strcmp(cfg->serial, "stdio"))
+		return die_usage("--daemonize needs --serial PATH or --serial none");
 	return 0;
 }
 
@@ -203,8 +240,37 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
  * reboot, control "reset"); never seen by users. */
 #define VMM_EXIT_RESTART 64
 
-/* One boot of the machine, in its own process. */
-static int vmm_process(const struct vmm_config *cfg)
+/* --daemonize: the VM child (or the supervisor) tells the waiting
+ * foreground process how the start went, one line at a time on a socket
+ * pair: "ready", "error <message>", "exit <status>". MSG_NOSIGNAL because
+ * the foreground may be gone already. */
+__attribute__((format(printf, 2, 3))) static void ready_send(int fd, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	line[n++] = '\n';
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0) {
+		/* Nobody listens any more; nothing to do. */
+	}
+}
+
+/* One boot of the machine, in its own process. ready_fd (or -1) learns
+ * when the control socket listens, or why the machine could not be built. */
+static int vmm_process(const struct vmm_config *cfg, int ready_fd)
 {
 	struct vmm *vmm;
 	char err[512] = "";
@@ -212,9 +278,13 @@ static int vmm_process(const struct vmm_config *cfg)
 
 	if (vmm_create(cfg, &vmm, err, sizeof(err))) {
 		fprintf(stderr, "virtty-vmm: %s\n", err[0] ? err : "cannot create the VM");
+		ready_send(ready_fd, "error virtty-vmm: %s", err[0] ? err : "cannot create the VM");
 		vmm_destroy(vmm);
 		return VMM_EXIT_USAGE;
 	}
+	ready_send(ready_fd, "ready");
+	if (ready_fd >= 0)
+		close(ready_fd);
 	status = vmm_run(vmm);
 	if (vmm_restart_requested(vmm))
 		status = VMM_EXIT_RESTART;
@@ -222,20 +292,66 @@ static int vmm_process(const struct vmm_config *cfg)
 	return status;
 }
 
+/* Replace the pid file with text. The new file is locked before the rename
+ * makes it visible, so a reader never finds an unlocked "PID" of a live
+ * VMM. Returns the locked fd (kept open until exit) or -errno. */
+static int pidfile_replace(const char *path, const char *text, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(text);
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "--pidfile '%s': path too long", path);
+		return -ENAMETOOLONG;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	if (flock(fd, LOCK_EX | LOCK_NB) || write(fd, text, len) != (ssize_t)len || fsync(fd) ||
+	    rename(tmp, path))
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "--pidfile '%s': cannot write: %s", path, strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	return -EIO;
+}
+
+/* Refuse a pid file that a live virtty-vmm still holds. */
+static int pidfile_check_free(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int busy;
+
+	if (fd < 0)
+		return 0;
+	/* Shared: readers (virtty list) take it too and must not look busy. */
+	busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	if (busy) {
+		snprintf(err, errlen, "--pidfile '%s': another virtty-vmm holds it (is this VM "
+			 "already running?)", path);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /* The VM runs in a child process so that a reboot gets a fresh process:
  * every device at power-on state, and a seccomp filter (which survives
  * execve) that never needs to allow creating a new VM. This parent only
- * forwards stop signals and waits. */
-int main(int argc, char **argv)
+ * forwards stop signals and waits. Returns the exit status; *killed_by is
+ * the signal that killed the VM child, or 0. */
+static int vmm_supervise(const struct vmm_config *cfg, int ready_fd, int *killed_by)
 {
-	struct vmm_config cfg;
 	sigset_t set, chld;
 	bool stop_requested = false;
 	int status;
 
-	status = parse_args(argc, argv, &cfg);
-	if (status)
-		return status;
+	*killed_by = 0;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -248,6 +364,7 @@ int main(int argc, char **argv)
 
 		if (child < 0) {
 			fprintf(stderr, "virtty-vmm: cannot fork: %s\n", strerror(errno));
+			ready_send(ready_fd, "error virtty-vmm: cannot fork: %s", strerror(errno));
 			return VMM_EXIT_ERROR;
 		}
 		if (child == 0) {
@@ -257,7 +374,7 @@ int main(int argc, char **argv)
 			sigaddset(&chld, SIGCHLD);
 			sigprocmask(SIG_UNBLOCK, &chld, NULL);
 			prctl(PR_SET_PDEATHSIG, SIGTERM);
-			_exit(vmm_process(&cfg));
+			_exit(vmm_process(cfg, ready_fd));
 		}
 		for (;;) {
 			int wstatus;
@@ -274,14 +391,193 @@ int main(int argc, char **argv)
 			if (WIFSIGNALED(wstatus)) {
 				fprintf(stderr, "virtty-vmm: the VM process died of signal %d (%s)\n",
 					WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+				ready_send(ready_fd, "error virtty-vmm: the VM process died of signal %d (%s)",
+					   WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+				ready_send(ready_fd, "exit %d", VMM_EXIT_ERROR);
+				*killed_by = WTERMSIG(wstatus);
 				return VMM_EXIT_ERROR;
 			}
 			status = WEXITSTATUS(wstatus);
 			break;
+		}
+		/* Only the first boot reports to a waiting foreground process
+		 * (which is gone already if that boot got ready). */
+		if (ready_fd >= 0) {
+			ready_send(ready_fd, "exit %d", status == VMM_EXIT_RESTART ? 0 : status);
+			close(ready_fd);
+			ready_fd = -1;
 		}
 		if (status != VMM_EXIT_RESTART)
 			return status;
 		if (stop_requested)
 			return VMM_EXIT_QUIT;
 	}
+}
+
+/* The supervisor with its pid file: "PID" (locked) while it lives, then
+ * "exited STATUS" or "killed SIGNAL", still locked until this process is
+ * gone so that a reader knows the VMM is not quite finished. */
+static int vmm_run_supervisor(const struct vmm_config *cfg, const struct vmm_proc_options *po,
+			      int ready_fd)
+{
+	char err[PATH_MAX + 128], text[64];
+	int pid_fd = -1, status, killed_by;
+
+	if (po->pidfile) {
+		snprintf(text, sizeof(text), "%d\n", (int)getpid());
+		pid_fd = pidfile_check_free(po->pidfile, err, sizeof(err));
+		if (!pid_fd)
+			pid_fd = pidfile_replace(po->pidfile, text, err, sizeof(err));
+		if (pid_fd < 0) {
+			fprintf(stderr, "virtty-vmm: %s\n", err);
+			ready_send(ready_fd, "error virtty-vmm: %s", err);
+			ready_send(ready_fd, "exit %d", VMM_EXIT_USAGE);
+			return VMM_EXIT_USAGE;
+		}
+	}
+	status = vmm_supervise(cfg, ready_fd, &killed_by);
+	if (pid_fd >= 0) {
+		int fd;
+
+		if (killed_by)
+			snprintf(text, sizeof(text), "killed %d\n", killed_by);
+		else
+			snprintf(text, sizeof(text), "exited %d\n", status);
+		fd = pidfile_replace(po->pidfile, text, err, sizeof(err));
+		if (fd < 0)
+			fprintf(stderr, "virtty-vmm: %s\n", err);
+		/* The new file (if any) stays locked until exit. */
+		close(pid_fd);
+	}
+	return status;
+}
+
+/* The daemon changes to "/": make every path it will use absolute first. */
+static const char *absolute_path(const char *path)
+{
+	static char cwd[PATH_MAX];
+	char *abs;
+
+	if (!path || path[0] == '/')
+		return path;
+	if (!cwd[0] && !getcwd(cwd, sizeof(cwd)))
+		return path;
+	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+		return path;
+	return abs; /* lives until exit */
+}
+
+static void make_paths_absolute(struct vmm_config *cfg, struct vmm_proc_options *po)
+{
+	cfg->kernel = absolute_path(cfg->kernel);
+	cfg->initrd = absolute_path(cfg->initrd);
+	for (int i = 0; i < cfg->nr_disks; i++)
+		cfg->disks[i].path = absolute_path(cfg->disks[i].path);
+	if (strcmp(cfg->serial, "stdio") && strcmp(cfg->serial, "none"))
+		cfg->serial = absolute_path(cfg->serial);
+	cfg->control = absolute_path(cfg->control);
+	po->pidfile = absolute_path(po->pidfile);
+	po->log = absolute_path(po->log);
+}
+
+/* Wait for the daemon's verdict: 0 once the VM is up, else its status
+ * after printing its error. */
+static int vmm_wait_ready(int fd, pid_t daemon_pid)
+{
+	char buf[8192] = "";
+	size_t len = 0;
+	int wstatus;
+
+	for (;;) {
+		char *nl;
+		ssize_t n;
+
+		while ((nl = memchr(buf, '\n', len))) {
+			*nl = '\0';
+			if (!strcmp(buf, "ready"))
+				return 0;
+			if (!strncmp(buf, "error ", 6))
+				fprintf(stderr, "%s\n", buf + 6);
+			if (!strncmp(buf, "exit ", 5)) {
+				int status = atoi(buf + 5);
+
+				waitpid(daemon_pid, NULL, 0);
+				return status ? status : VMM_EXIT_ERROR;
+			}
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len);
+		}
+		if (len == sizeof(buf))
+			len = 0; /* an absurdly long line: drop it */
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	fprintf(stderr, "virtty-vmm: the VM stopped before its control socket was ready\n");
+	if (waitpid(daemon_pid, &wstatus, 0) == daemon_pid && WIFEXITED(wstatus) &&
+	    WEXITSTATUS(wstatus))
+		return WEXITSTATUS(wstatus);
+	return VMM_EXIT_ERROR;
+}
+
+static int vmm_daemonize(struct vmm_config *cfg, struct vmm_proc_options *po)
+{
+	int sp[2], log_fd, null_fd;
+	pid_t pid;
+
+	make_paths_absolute(cfg, po);
+	log_fd = open(po->log ? po->log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		      0600);
+	if (log_fd < 0) {
+		fprintf(stderr, "virtty-vmm: --log '%s': cannot open: %s\n", po->log,
+			strerror(errno));
+		return VMM_EXIT_USAGE;
+	}
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) {
+		fprintf(stderr, "virtty-vmm: cannot daemonize: %s\n", strerror(errno));
+		return VMM_EXIT_ERROR;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "virtty-vmm: cannot fork: %s\n", strerror(errno));
+		return VMM_EXIT_ERROR;
+	}
+	if (pid > 0) {
+		close(sp[1]);
+		return vmm_wait_ready(sp[0], pid);
+	}
+	close(sp[0]);
+	/* Own session: no terminal, and `virtty` exiting or its SSH session
+	 * ending never sends the VM a signal. */
+	setsid();
+	if (chdir("/")) {
+		/* "/" always exists; keep going if it somehow does not. */
+	}
+	umask(077);
+	dup2(null_fd, STDIN_FILENO);
+	dup2(log_fd, STDOUT_FILENO);
+	dup2(log_fd, STDERR_FILENO);
+	close(null_fd);
+	close(log_fd);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return vmm_run_supervisor(cfg, po, sp[1]);
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_proc_options po = { 0 };
+	struct vmm_config cfg;
+	int status;
+
+	status = parse_args(argc, argv, &cfg, &po);
+	if (status)
+		return status;
+	if (po.daemonize)
+		return vmm_daemonize(&cfg, &po);
+	return vmm_run_supervisor(&cfg, &po, -1);
 }

@@ -38,6 +38,7 @@ struct fuzz_hdr {
 static int kernel_fd = -1, initrd_fd = -1;
 static char kernel_path[64], initrd_path[64];
 static uint8_t *ram;
+static bool verbose;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,6 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ram = malloc(FUZZ_RAM_MAX + FUZZ_HIGH_RAM);
 	if (kernel_fd < 0 || initrd_fd < 0 || !ram)
 		abort();
+	verbose = getenv("FUZZ_VERBOSE") != NULL;
 	snprintf(kernel_path, sizeof(kernel_path), "/proc/self/fd/%d", kernel_fd);
 	snprintf(initrd_path, sizeof(initrd_path), "/proc/self/fd/%d", initrd_fd);
 	return 0;
@@ -158,6 +160,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err[0] = 0;
 	r = boot_load(&mem, &cfg, &e, err, sizeof(err));
+	if (verbose) /* FUZZ_VERBOSE=1: what each input did, for checking seeds */
+		fprintf(stderr, "boot_load: %d %s\n", r, r ? err : "loaded");
 	if (r == 0) {
 		check_loaded(&mem, &e, cmdline, initrd, h.initrd_len);
 	} else {

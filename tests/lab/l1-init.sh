@@ -1,7 +1,9 @@
 #!/bin/sh
 # /init of the nested lab's outer guest (L1, QEMU TCG with an emulated AMD SVM):
 # loads kvm-amd, runs lab-scenario.sh against the VMMs packed in /lab, and
-# powers off. Kernel command line: lab.run=test|bench|none lab.vmm=KIND
+# powers off; then, when /lab carries the `virtty` CLI, the demo VM scenario
+# (demo-scenario.sh). Kernel command line: lab.run=test|bench|demo|none
+#   (demo: only the demo VM, its console attached to ours) lab.vmm=KIND
 #   lab.vmms=KIND,KIND lab.reps=N lab.shell=1 (interactive shell at the end)
 #   lab.trace=1 (trace the scenario script with sh -x)
 export PATH=/bin:/sbin:/lab/bin
@@ -55,6 +57,15 @@ if [ -c /dev/kvm ]; then
 		status=$?
 		;;
 	esac
+	# The demo VM through the CLI: checked after the VMM test (sharing this
+	# L1 boot), or interactive.
+	if [ -x /lab/bin/virtty ] && { [ "$run" = test ] || [ "$run" = demo ]; }; then
+		mode=test
+		[ "$run" = demo ] && mode=interactive
+		sh $trace /lab/demo-scenario.sh "$mode" VIRTTY=/lab/bin/virtty \
+			VIRTTY_VMM=/lab/bin/virtty-vmm KERNEL=/lab/l2-vmlinuz \
+			INITRD=/lab/demo.cpio.gz WORK=/run/demo || status=1
+	fi
 else
 	echo "LAB-RESULT: FAIL l1/kvm no /dev/kvm after loading kvm-amd (does the CPU model have svm?)"
 	status=1

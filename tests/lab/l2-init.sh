@@ -3,7 +3,9 @@
 # serial console for the test runner to check, then waits for the ACPI power
 # button (lab.mode=test) or powers off at once (lab.mode=bench).
 # Kernel command line: lab.mode=test|bench lab.tag=HEX lab.hash_mib=N
-#   lab.write_off=BYTES lab.hold=SECS
+#   lab.write_off=BYTES lab.hold=SECS lab.dmesg=1 (bench: print the kernel
+#   log, lines prefixed "LAB-DMESG: ", after "LAB: ready", so a quiet boot's
+#   timestamps can be read without console output slowing the boot)
 export PATH=/bin:/sbin
 
 mount -t proc proc /proc
@@ -17,6 +19,7 @@ tag=none
 hash_mib=16
 write_off=5242880
 hold=0
+dmesg=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lab.mode=*) mode=${arg#lab.mode=} ;;
@@ -24,6 +27,7 @@ for arg in $(cat /proc/cmdline); do
 	lab.hash_mib=*) hash_mib=${arg#lab.hash_mib=} ;;
 	lab.write_off=*) write_off=${arg#lab.write_off=} ;;
 	lab.hold=*) hold=${arg#lab.hold=} ;;
+	lab.dmesg=*) dmesg=${arg#lab.dmesg=} ;;
 	esac
 done
 
@@ -61,6 +65,7 @@ fi
 
 if [ "$mode" = bench ]; then
 	echo "LAB: ready"
+	[ "$dmesg" = 1 ] && dmesg | sed 's/^/LAB-DMESG: /'
 	[ "$hold" = 0 ] || sleep "$hold"
 	poweroff -f
 fi

@@ -14,7 +14,8 @@
 #   "loglevel=7 initcall_debug": later words override "quiet");
 #   LAB_STAMP=1 (bench) prefixes each saved console line with the ms since
 #   the VMM was started ("[+MS] ", 10 ms resolution) and copies it to our
-#   stdout ("L2-VMM-REP| "), to compare VMMs' boot timelines.
+#   stdout ("L2-VMM-REP| ", and virtty's stats at "LAB: ready" as
+#   "STATS-virtty-REP| "), to compare VMMs' boot timelines.
 set -u
 
 what=${1:-}
@@ -231,7 +232,7 @@ bench_once()
 {
 	local kind="$1" log="$2" l t0 t1 tn ms rss own reader
 	: >"$log"
-	rm -f "$WORK/t_init" "$WORK/rss"
+	rm -f "$WORK/t_init" "$WORK/rss" "$WORK/stats"
 	read -r t0 _ </proc/uptime
 	# The guest powers off by itself 2 s after "ready"; reading its console
 	# through a pipe timestamps the marker as soon as it is printed.
@@ -247,8 +248,8 @@ bench_once()
 			rss=$(rss_without_guest_kb "$vmm_pid")
 			own=-
 			if [ "$kind" = virtty ]; then
-				own=$("$VMMCTL" "$WORK/vm.ctl" '{"cmd":"stats"}' 2>/dev/null |
-					sed -n 's/.*"vmm_rss_bytes": *\([0-9]*\).*/\1/p')
+				"$VMMCTL" "$WORK/vm.ctl" '{"cmd":"stats"}' >"$WORK/stats" 2>/dev/null
+				own=$(sed -n 's/.*"vmm_rss_bytes": *\([0-9]*\).*/\1/p' "$WORK/stats")
 				[ -n "$own" ] && own=$((own / 1024)) || own=-
 			fi
 			echo "${rss:--} $own" >"$WORK/rss"
@@ -280,9 +281,11 @@ bench_once()
 
 run_bench()
 {
-	for kind in $VMMS; do
-		i=1
-		while [ $i -le "$REPS" ]; do
+	# Round-robin (rep 1 of every VMM, then rep 2...): on a shared machine
+	# the load drifts, and this spreads it over the VMMs alike.
+	i=1
+	while [ $i -le "$REPS" ]; do
+		for kind in $VMMS; do
 			VMM=$kind
 			if r=$(bench_once "$kind" "$WORK/bench-$kind-$i.log"); then
 				echo "LAB-BENCH: vmm=$kind rep=$i $(echo "$r" |
@@ -294,9 +297,10 @@ run_bench()
 			# no files, so it goes to the outer console.
 			if [ "$LAB_STAMP" = 1 ]; then
 				tr -d '\r' <"$WORK/bench-$kind-$i.log" | sed "s/^/L2-$kind-$i| /"
+				[ "$kind" = virtty ] && sed "s/^/STATS-$kind-$i| /" "$WORK/stats"
 			fi
-			i=$((i + 1))
 		done
+		i=$((i + 1))
 	done
 }
 

@@ -6,6 +6,9 @@
 #
 # usage: mkinitramfs-l1.sh -m MODULES_DIR -k L2_KERNEL -i L2_INITRD -d DISK
 #          -o OUTPUT.cpio [--vmm VIRTTY_VMM] [--vmmctl VMMCTL] [--qemu QEMU]
+#          [--virtty VIRTTY --demo-initrd DEMO_INITRD]
+# With --virtty, the `virtty` CLI and the demo VM's initramfs go in too, for
+# demo-scenario.sh (the demo VM booted through the CLI from a store in L1).
 # The disk's sha256 is computed here, on the real host, and stored in
 # /lab/config as DISK_SHA256 for the guest-side comparison; LAB_CMDLINE_EXTRA
 # and LAB_STAMP from the environment go there too (see lab-scenario.sh).
@@ -20,7 +23,7 @@ usage()
 	exit 2
 }
 
-moddir='' kernel='' initrd='' disk='' out='' vmm='' vmmctl='' qemu=''
+moddir='' kernel='' initrd='' disk='' out='' vmm='' vmmctl='' qemu='' virtty='' demo_initrd=''
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -32,6 +35,8 @@ while [ $# -gt 0 ]; do
 	--vmm) vmm=$2 ;;
 	--vmmctl) vmmctl=$2 ;;
 	--qemu) qemu=$2 ;;
+	--virtty) virtty=$2 ;;
+	--demo-initrd) demo_initrd=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -65,6 +70,12 @@ if [ -n "$vmm" ]; then
 fi
 if [ -n "$vmmctl" ]; then
 	lab_copy_with_libs "$root" "$vmmctl" /lab/bin/vmmctl || lab_die "cannot copy $vmmctl"
+fi
+if [ -n "$virtty" ]; then
+	[ -f "$demo_initrd" ] || lab_die "--virtty needs --demo-initrd (the demo VM's initramfs)"
+	lab_copy_with_libs "$root" "$virtty" /lab/bin/virtty || lab_die "cannot copy $virtty"
+	cp "$demo_initrd" "$root/lab/demo.cpio.gz"
+	cp "$here/demo-scenario.sh" "$root/lab/demo-scenario.sh"
 fi
 if [ -n "$qemu" ]; then
 	lab_copy_with_libs "$root" "$qemu" /lab/bin/qemu-system-x86_64 || lab_die "cannot copy $qemu"

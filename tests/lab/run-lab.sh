@@ -4,14 +4,17 @@
 # init reached, both vCPUs, disk reads and writes, ACPI power-down. Where the
 # host's /dev/kvm is slow (software nested virtualization) the L2 runs inside
 # a QEMU TCG guest (L1) that provides KVM; on hardware virtualization it runs
-# directly on the host.
+# directly on the host. With virtty-vmm, the demo VM (./setup.sh's) is then
+# booted through the `virtty` CLI from a private store (demo-scenario.sh).
 #
 # usage: run-lab.sh [--vmm virtty|qemu-pc|qemu-microvm] [--nested|--direct]
-#                   [--shell] [--timeout SECS]
+#                   [--shell] [--demo] [--timeout SECS]
 #   --vmm      the L2 VMM (default virtty; the QEMU ones validate the lab)
 #   --nested   always use the QEMU L1; --direct: never
 #   --shell    keep going into an interactive L1 shell (debugging, not tests)
-# Environment: top_builddir, VIRTTY_VMM (set by `make check`),
+#   --demo     interactive: only the demo VM, its console attached to yours
+#              (Ctrl-] detaches to an L1 shell; in QEMU, Ctrl-A x quits)
+# Environment: top_builddir, VIRTTY_VMM, VIRTTY (set by `make check`),
 #   VIRTTY_LAB_CACHE (kernel cache), VIRTTY_LAB_L2_VMM (default for --vmm).
 # Logs: $top_builddir/tests/lab/lab-VMM.log (L1 console with the L2 console
 # prefixed "L2| ") and lab-VMM-l2.log (the L2 console alone).
@@ -24,6 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vmm=${VIRTTY_LAB_L2_VMM:-virtty}
 where=auto
 shell=0
+demo=0
 timeout=${VIRTTY_LAB_TIMEOUT:-420}
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -34,6 +38,10 @@ while [ $# -gt 0 ]; do
 	--nested) where=nested ;;
 	--direct) where=direct ;;
 	--shell) shell=1 ;;
+	--demo)
+		demo=1
+		shell=1
+		;;
 	--timeout)
 		timeout=${2:?--timeout needs seconds}
 		shift
@@ -60,6 +68,7 @@ outdir=$builddir/tests/lab
 work=$outdir/work
 mkdir -p "$work" || lab_die "cannot create $work"
 VIRTTY_VMM=${VIRTTY_VMM:-$builddir/backend/vmm/virtty-vmm}
+VIRTTY=${VIRTTY:-$builddir/cli/virtty}
 vmmctl=$builddir/tests/tools/vmmctl
 qemu=$(command -v qemu-system-x86_64 || true)
 
@@ -82,6 +91,9 @@ fi
 if [ "$vmm" = virtty ]; then
 	[ -x "$VIRTTY_VMM" ] || lab_die "$VIRTTY_VMM: not built (make it first)"
 	[ -x "$vmmctl" ] || lab_die "$vmmctl: not built; the power-down check needs it"
+	[ -x "$VIRTTY" ] || lab_die "$VIRTTY: not built; the demo VM checks need it"
+elif [ $demo = 1 ]; then
+	lab_die "--demo boots the demo VM under virtty-vmm: it cannot go with --vmm $vmm"
 fi
 
 vmlinuz='' modules=''
@@ -90,6 +102,10 @@ eval "$kernel_paths"
 "$here/mkinitramfs-l2.sh" "$modules" "$work/l2.cpio.gz" || lab_die "cannot build the L2 initramfs"
 # Fresh random contents every run: a VMM that returns zeroes or stale data
 # cannot match the digest, and last run's block cannot pass for this one's.
+if [ "$vmm" = virtty ]; then
+	"$here/mkinitramfs-demo.sh" "$modules" "$work/demo.cpio.gz" ||
+		lab_die "cannot build the demo VM's initramfs"
+fi
 head -c 16777216 /dev/urandom >"$work/disk.img" || lab_die "cannot write $work/disk.img"
 disk_sha=$(lab_sha256 "$work/disk.img")
 
@@ -97,23 +113,37 @@ log=$outdir/lab-$vmm.log
 l2log=$outdir/lab-$vmm-l2.log
 echo "run-lab: L2 VMM $vmm, $where; console log: $log"
 
-if [ "$where" = direct ]; then
+demo_expected=
+[ "$vmm" = virtty ] && demo_expected="demo/define demo/start demo/banner demo/devices demo/shutdown demo/shut-off"
+if [ "$where" = direct ] && [ $demo = 1 ]; then
+	exec sh "$here/demo-scenario.sh" interactive VIRTTY="$VIRTTY" VIRTTY_VMM="$VIRTTY_VMM" \
+		KERNEL="$vmlinuz" INITRD="$work/demo.cpio.gz" WORK="$work/demo-direct"
+elif [ "$where" = direct ]; then
 	sh "$here/lab-scenario.sh" test VMM="$vmm" VIRTTY_VMM="$VIRTTY_VMM" VMMCTL="$vmmctl" \
 		QEMU="${qemu:-qemu-system-x86_64}" KERNEL="$vmlinuz" INITRD="$work/l2.cpio.gz" \
 		DISK="$work/disk.img" DISK_SHA256="$disk_sha" WORK="$work/direct" \
 		CPUS=2 MEMORY_MIB=512 STREAM=0 >"$log" 2>&1
-	expected="$vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write"
+	if [ "$vmm" = virtty ]; then
+		rm -rf "$work/demo-direct"
+		sh "$here/demo-scenario.sh" test VIRTTY="$VIRTTY" VIRTTY_VMM="$VIRTTY_VMM" \
+			KERNEL="$vmlinuz" INITRD="$work/demo.cpio.gz" WORK="$work/demo-direct" \
+			>>"$log" 2>&1
+	fi
+	expected="$vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected"
 else
 	set --
 	if [ "$vmm" = virtty ]; then
-		set -- --vmm "$VIRTTY_VMM" --vmmctl "$vmmctl"
+		set -- --vmm "$VIRTTY_VMM" --vmmctl "$vmmctl" --virtty "$VIRTTY" \
+			--demo-initrd "$work/demo.cpio.gz"
 	else
 		set -- --qemu "$qemu"
 	fi
 	"$here/mkinitramfs-l1.sh" -m "$modules" -k "$vmlinuz" -i "$work/l2.cpio.gz" \
 		-d "$work/disk.img" -o "$work/l1.cpio" "$@" || lab_die "cannot build the L1 initramfs"
 	rm -f "$work/disk.img"  # L1 holds its own copy
-	append="console=ttyS0 quiet panic=-1 lab.run=test lab.vmm=$vmm lab.shell=$shell"
+	run=test
+	[ $demo = 1 ] && run=demo
+	append="console=ttyS0 quiet panic=-1 lab.run=$run lab.vmm=$vmm lab.shell=$shell"
 	# -cpu max: TCG's model with SVM, so kvm-amd loads in L1.
 	set -- -M pc,accel=tcg -cpu max -m 2048 -smp 2 -nographic -nic none -no-reboot \
 		-kernel "$vmlinuz" -initrd "$work/l1.cpio" -append "$append"
@@ -125,7 +155,7 @@ else
 	timeout -k 10 "$timeout" "$qemu" "$@" </dev/null >"$log" 2>&1
 	rc=$?
 	[ $rc = 124 ] && echo "run-lab: L1 killed after ${timeout}s" >>"$log"
-	expected="l1/kvm $vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write"
+	expected="l1/kvm $vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected"
 fi
 tr -d '\r' <"$log" | sed -n 's/^L2| //p' >"$l2log"
 

@@ -1,0 +1,140 @@
+/* Starting virtty-vmm: finding the binary and running its foreground
+ * half (`--daemonize` returns once the VM is up) with its output captured,
+ * so that `virtty start` can show the VMM's own error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "local_priv.h"
+
+#ifndef VIRTTY_BINDIR
+#define VIRTTY_BINDIR "/usr/local/bin"
+#endif
+
+void local_vmm_binary(char *buf, size_t len)
+{
+	static const char *const beside[] = { "virtty-vmm", "../backend/vmm/virtty-vmm" };
+	const char *env = getenv("VIRTTY_VMM");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+				snprintf(buf, len, "%s/%s", self, beside[i]);
+				if (access(buf, X_OK) == 0)
+					return;
+			}
+		}
+	}
+	snprintf(buf, len, "%s/virtty-vmm", VIRTTY_BINDIR);
+}
+
+static int64_t local_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int local_spawn_wait(char *const argv[], int timeout_ms, char **output)
+{
+	int64_t deadline = local_now_ms() + timeout_ms;
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	int pfd[2], wstatus, rc;
+	pid_t pid;
+
+	*output = NULL;
+	if (!buf)
+		return -ENOMEM;
+	if (pipe2(pfd, O_CLOEXEC)) {
+		rc = -errno;
+		free(buf);
+		return rc;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		free(buf);
+		return rc;
+	}
+	if (pid == 0) {
+		int null_fd = open("/dev/null", O_RDONLY);
+
+		/* Only stdio crosses: the VMM daemon must not keep our lock
+		 * files or sockets open for its whole life. */
+		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(pfd[1], 1) < 0 ||
+		    dup2(pfd[1], 2) < 0)
+			_exit(127);
+		closefrom(3);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], argv);
+		dprintf(2, "cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	/* The foreground half closes the pipe when it exits (the daemon has
+	 * moved its output to the log by then). */
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		int64_t left = deadline - local_now_ms();
+		ssize_t n;
+		int r;
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		if (len + 1 >= cap) {
+			char *nb = cap < (1u << 20) ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb) {
+				len = 0; /* keep the newest text only */
+			} else {
+				buf = nb;
+				cap *= 2;
+			}
+		}
+		n = read(pfd[0], buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pfd[0]);
+	buf[len] = '\0';
+	*output = buf;
+	while (waitpid(pid, &wstatus, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	return local_now_ms() >= deadline ? -ETIMEDOUT : -EINTR;
+}

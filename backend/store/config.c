@@ -1,0 +1,753 @@
+/* vm.conf: the INI form of a VM's definition (read with inih), its
+ * checks, and reading/writing it in the store. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "store.h"
+
+#define CONFIG_MIN_MEMORY_MIB 16
+#define CONFIG_MAX_VCPUS      64
+/* Longer lines than this cannot be a valid vm.conf (the longest value is a
+ * path or the command line, 4 KiB each); inih's buffer is sized above it. */
+#define CONFIG_MAX_LINE	 (VM_PATH_MAX + 64)
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+/* Keys of [vm] and of [disk N], as indexes into the tables below. */
+enum config_vm_key {
+	KEY_NAME,
+	KEY_KERNEL,
+	KEY_INITRD,
+	KEY_CMDLINE,
+	KEY_VCPUS,
+	KEY_MEMORY,
+	KEY_VM_COUNT
+};
+enum config_disk_key { KEY_PATH, KEY_READONLY, KEY_FORMAT, KEY_DISK_COUNT };
+
+static const char *const config_vm_keys[KEY_VM_COUNT] = {"name",    "kernel", "initrd",
+							 "cmdline", "vcpus",  "memory"};
+static const char *const config_disk_keys[KEY_DISK_COUNT] = {"path", "readonly", "format"};
+
+/* Parser state shared by the line reader and the inih handler. */
+struct config_parse {
+	const char *next; /* text not yet handed to inih */
+	bool at_line_start;
+	int lineno; /* line inih is working on */
+	const char *vm_dir;
+	struct vm_config *cfg;
+	int vm_line;		     /* line of [vm], 0 if none */
+	int vm_seen[KEY_VM_COUNT];   /* line of each key, 0 if absent */
+	int disk_line[VM_MAX_DISKS]; /* line of [disk N], 0 if none */
+	int disk_seen[VM_MAX_DISKS][KEY_DISK_COUNT];
+	struct vm_disk disks[VM_MAX_DISKS]; /* by section number */
+	char err[512];
+	int err_line;
+};
+
+static void config_fail(struct config_parse *cp, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void config_fail(struct config_parse *cp, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (cp->err[0])
+		return; /* the first problem is the one to report */
+	if (line > 0)
+		n = snprintf(cp->err, sizeof(cp->err), "line %d: ", line);
+	va_start(ap, fmt);
+	vsnprintf(cp->err + n, sizeof(cp->err) - n, fmt, ap);
+	va_end(ap);
+	cp->err_line = line;
+}
+
+/* "[disk 3]" -> 3; -1 for anything else. */
+static int config_disk_section(const char *section)
+{
+	char *end;
+	long n;
+
+	if (strncmp(section, "disk ", 5) != 0 || !isdigit((unsigned char)section[5]))
+		return -1;
+	n = strtol(section + 5, &end, 10);
+	if (*end != '\0' || n < 0 || n >= VM_MAX_DISKS)
+		return -1;
+	return (int)n;
+}
+
+/* Section headers are checked here, as inih reads them, because inih
+ * says nothing about a section that has no keys. */
+static void config_see_section(struct config_parse *cp, const char *line, size_t len)
+{
+	char section[80];
+	const char *end;
+	size_t n;
+	int d;
+
+	while (len > 0 && isspace((unsigned char)*line)) {
+		line++;
+		len--;
+	}
+	if (len == 0 || *line != '[')
+		return;
+	end = memchr(line, ']', len);
+	if (!end)
+		return; /* inih reports the syntax error */
+	n = end - line - 1;
+	if (n >= sizeof(section)) {
+		config_fail(cp, cp->lineno, "unknown section [%.*s...]", 20, line + 1);
+		return;
+	}
+	memcpy(section, line + 1, n);
+	section[n] = '\0';
+	if (strcmp(section, "vm") == 0) {
+		if (cp->vm_line)
+			config_fail(cp, cp->lineno, "second [vm] section (the first is on line %d)",
+				    cp->vm_line);
+		cp->vm_line = cp->lineno;
+		return;
+	}
+	d = config_disk_section(section);
+	if (d < 0) {
+		if (strncmp(section, "disk", 4) == 0)
+			config_fail(cp, cp->lineno,
+				    "bad disk section [%s]: use [disk N] with N from 0 to %d",
+				    section, VM_MAX_DISKS - 1);
+		else
+			config_fail(cp, cp->lineno,
+				    "unknown section [%s] (known: [vm] and [disk N])", section);
+		return;
+	}
+	if (cp->disk_line[d])
+		config_fail(cp, cp->lineno, "second [disk %d] section (the first is on line %d)", d,
+			    cp->disk_line[d]);
+	cp->disk_line[d] = cp->lineno;
+}
+
+/* An fgets()-style reader over the text that counts lines, so that the
+ * handler (which inih gives no line number) can name the line. */
+static char *config_reader(char *buf, int size, void *opaque)
+{
+	struct config_parse *cp = opaque;
+	const char *nl;
+	size_t n, linelen;
+
+	if (*cp->next == '\0' || cp->err[0])
+		return NULL; /* end of text, or stop at the first problem */
+	nl = strchr(cp->next, '\n');
+	linelen = nl ? (size_t)(nl - cp->next) + 1 : strlen(cp->next);
+	n = linelen < (size_t)size - 1 ? linelen : (size_t)size - 1;
+	if (cp->at_line_start) {
+		const char *line = cp->next;
+		size_t len = linelen;
+
+		cp->lineno++;
+		/* inih skips a UTF-8 byte order mark at the very start. */
+		if (cp->lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+			line += 3;
+			len -= 3;
+		}
+		if (linelen > CONFIG_MAX_LINE) {
+			config_fail(cp, cp->lineno, "line too long");
+			return NULL;
+		}
+		config_see_section(cp, line, len);
+		if (cp->err[0])
+			return NULL;
+	}
+	memcpy(buf, cp->next, n);
+	buf[n] = '\0';
+	cp->next += n;
+	cp->at_line_start = n > 0 && buf[n - 1] == '\n';
+	return buf;
+}
+
+static int config_find_key(const char *const *keys, int count, const char *name)
+{
+	for (int i = 0; i < count; i++)
+		if (strcmp(keys[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Strict decimal: digits only, no sign, no blanks, no suffix. */
+static bool config_parse_uint(const char *value, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*value)
+		return false;
+	for (const char *p = value; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return false;
+		if (v > (max - (*p - '0')) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static bool config_copy(struct config_parse *cp, char *dst, size_t len, const char *value,
+			const char *key)
+{
+	if (strlen(value) >= len) {
+		config_fail(cp, cp->lineno, "%s is too long (at most %zu characters)", key,
+			    len - 1);
+		return false;
+	}
+	strcpy(dst, value);
+	return true;
+}
+
+static void config_vm_key(struct config_parse *cp, int key, const char *value)
+{
+	struct vm_config *cfg = cp->cfg;
+	char why[256];
+	uint64_t v;
+
+	switch (key) {
+	case KEY_NAME:
+		if (!vm_name_valid(value, why, sizeof(why))) {
+			config_fail(cp, cp->lineno, "%s", why);
+			return;
+		}
+		strcpy(cfg->name, value);
+		if (cp->vm_dir) {
+			/* The directory is the VM's identity; a copied or hand-made
+			 * vm.conf with another name would confuse every command. */
+			size_t len = strlen(cp->vm_dir);
+			const char *base;
+
+			while (len > 1 && cp->vm_dir[len - 1] == '/')
+				len--;
+			base = cp->vm_dir + len;
+			while (base > cp->vm_dir && base[-1] != '/')
+				base--;
+			if (strlen(value) != (size_t)(cp->vm_dir + len - base) ||
+			    strncmp(base, value, cp->vm_dir + len - base) != 0)
+				config_fail(cp, cp->lineno,
+					    "name '%s' does not match the VM's directory '%.*s'",
+					    value, (int)(cp->vm_dir + len - base), base);
+		}
+		return;
+	case KEY_KERNEL:
+		if (!*value)
+			config_fail(cp, cp->lineno, "kernel is empty");
+		else
+			config_copy(cp, cfg->kernel, sizeof(cfg->kernel), value, "kernel");
+		return;
+	case KEY_INITRD:
+		config_copy(cp, cfg->initrd, sizeof(cfg->initrd), value, "initrd");
+		return;
+	case KEY_CMDLINE:
+		config_copy(cp, cfg->cmdline, sizeof(cfg->cmdline), value, "cmdline");
+		return;
+	case KEY_VCPUS:
+		if (!config_parse_uint(value, INT32_MAX, &v))
+			config_fail(cp, cp->lineno,
+				    "vcpus must be a whole number, like "
+				    "'vcpus = 2' (got '%s')",
+				    value);
+		else if (v < 1 || v > CONFIG_MAX_VCPUS)
+			config_fail(cp, cp->lineno, "vcpus must be from 1 to %d (got %s)",
+				    CONFIG_MAX_VCPUS, value);
+		else
+			cfg->vcpus = (int)v;
+		return;
+	case KEY_MEMORY:
+		if (!config_parse_uint(value, UINT64_MAX / (1024 * 1024), &v))
+			config_fail(cp, cp->lineno,
+				    "memory must be a whole number of MiB, like 'memory = 512' "
+				    "(got '%s')",
+				    value);
+		else if (v < CONFIG_MIN_MEMORY_MIB)
+			config_fail(cp, cp->lineno, "memory must be at least %d MiB (got %s)",
+				    CONFIG_MIN_MEMORY_MIB, value);
+		else
+			cfg->memory_mib = v;
+		return;
+	}
+}
+
+static void config_disk_key(struct config_parse *cp, int d, int key, const char *value)
+{
+	struct vm_disk *disk = &cp->disks[d];
+
+	switch (key) {
+	case KEY_PATH:
+		if (!*value) {
+			config_fail(cp, cp->lineno, "disk path is empty");
+		} else if (value[0] == '/') {
+			config_copy(cp, disk->path, sizeof(disk->path), value, "disk path");
+		} else if (!cp->vm_dir) {
+			config_fail(cp, cp->lineno, "disk path '%s' must be absolute", value);
+		} else if (snprintf(disk->path, sizeof(disk->path), "%s/%s", cp->vm_dir, value) >=
+			   (int)sizeof(disk->path)) {
+			config_fail(cp, cp->lineno, "disk path is too long");
+		}
+		return;
+	case KEY_READONLY:
+		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true"))
+			disk->readonly = true;
+		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
+			disk->readonly = false;
+		else
+			config_fail(cp, cp->lineno, "readonly must be 'yes' or 'no' (got '%s')",
+				    value);
+		return;
+	case KEY_FORMAT:
+		if (strcmp(value, "raw") != 0)
+			config_fail(cp, cp->lineno, "disk format '%s' is not supported (use 'raw')",
+				    value);
+		else
+			strcpy(disk->format, value);
+		return;
+	}
+}
+
+static int config_handler(void *opaque, const char *section, const char *name, const char *value)
+{
+	struct config_parse *cp = opaque;
+	int key, d = -1, *seen;
+
+	if (cp->err[0])
+		return 0;
+	if (!*section) {
+		config_fail(cp, cp->lineno, "'%s' is outside any section; put it under [vm]", name);
+		return 0;
+	}
+	if (strcmp(section, "vm") == 0) {
+		key = config_find_key(config_vm_keys, KEY_VM_COUNT, name);
+		if (key < 0) {
+			config_fail(cp, cp->lineno,
+				    "unknown key '%s' in [vm] (known: name, kernel, initrd, "
+				    "cmdline, vcpus, memory)",
+				    name);
+			return 0;
+		}
+		seen = &cp->vm_seen[key];
+	} else if ((d = config_disk_section(section)) >= 0) {
+		key = config_find_key(config_disk_keys, KEY_DISK_COUNT, name);
+		if (key < 0) {
+			config_fail(cp, cp->lineno,
+				    "unknown key '%s' in [%s] (known: path, readonly, format)",
+				    name, section);
+			return 0;
+		}
+		seen = &cp->disk_seen[d][key];
+	} else {
+		/* Already reported by the reader; kept as a safety net. */
+		config_fail(cp, cp->lineno, "unknown section [%s]", section);
+		return 0;
+	}
+	if (*seen) {
+		config_fail(cp, cp->lineno, "duplicate key '%s' in [%s] (first on line %d)", name,
+			    section, *seen);
+		return 0;
+	}
+	*seen = cp->lineno;
+	if (strcmp(section, "vm") == 0)
+		config_vm_key(cp, key, value);
+	else
+		config_disk_key(cp, d, key, value);
+	return cp->err[0] ? 0 : 1;
+}
+
+/* inih's knobs (Debian's libinih makes them run-time globals): long lines,
+ * values taken literally (no inline ';' comments, no continuation lines).
+ * Set around each parse and restored, so parse from one thread at a time. */
+struct config_ini_knobs {
+	bool multiline, inline_comments, use_stack, realloc, stop_first;
+	int max_line;
+};
+
+static void config_ini_set(struct config_ini_knobs *saved)
+{
+	*saved =
+	    (struct config_ini_knobs){ini_allow_multiline, ini_allow_inline_comments, ini_use_stack,
+				      ini_allow_realloc,   ini_stop_on_first_error,   ini_max_line};
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = false;
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_stop_on_first_error = true;
+	ini_max_line = CONFIG_MAX_LINE * 2;
+}
+
+static void config_ini_restore(const struct config_ini_knobs *saved)
+{
+	ini_allow_multiline = saved->multiline;
+	ini_allow_inline_comments = saved->inline_comments;
+	ini_use_stack = saved->use_stack;
+	ini_allow_realloc = saved->realloc;
+	ini_stop_on_first_error = saved->stop_first;
+	ini_max_line = saved->max_line;
+}
+
+int store_config_from_ini(const char *text, const char *vm_dir, struct vm_config *out, char *err,
+			  size_t errlen)
+{
+	struct config_parse *cp;
+	struct config_ini_knobs knobs;
+	int rc;
+
+	cp = calloc(1, sizeof(*cp));
+	if (!cp) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	cp->next = text;
+	cp->at_line_start = true;
+	cp->vm_dir = vm_dir;
+	cp->cfg = out;
+	memset(out, 0, sizeof(*out));
+
+	config_ini_set(&knobs);
+	rc = ini_parse_stream(config_reader, cp, config_handler, cp);
+	config_ini_restore(&knobs);
+
+	if (rc == -2) {
+		config_fail(cp, 0, "out of memory");
+	} else if (rc > 0 && !cp->err[0]) {
+		config_fail(cp, rc,
+			    "cannot read this line: expected 'key = value', a [section] "
+			    "or a comment starting with '#' or ';'");
+	}
+	if (!cp->err[0]) {
+		if (!cp->vm_line)
+			config_fail(cp, 0, "no [vm] section");
+		for (int k = 0; k < KEY_VM_COUNT; k++)
+			if (!cp->vm_seen[k] && k != KEY_INITRD && k != KEY_CMDLINE)
+				config_fail(cp, 0, "missing '%s' in [vm]", config_vm_keys[k]);
+	}
+	for (int d = 0; d < VM_MAX_DISKS && !cp->err[0]; d++) {
+		if (!cp->disk_line[d])
+			continue;
+		if (!cp->disk_seen[d][KEY_PATH]) {
+			config_fail(cp, cp->disk_line[d], "[disk %d] has no 'path'", d);
+			break;
+		}
+		/* Sections may be numbered with gaps; disks keep their order. */
+		out->disks[out->nr_disks] = cp->disks[d];
+		if (!out->disks[out->nr_disks].format[0])
+			strcpy(out->disks[out->nr_disks].format, "raw");
+		out->nr_disks++;
+	}
+	if (cp->err[0]) {
+		snprintf(err, errlen, "%s", cp->err);
+		memset(out, 0, sizeof(*out));
+		free(cp);
+		return -EINVAL;
+	}
+	free(cp);
+	return 0;
+}
+
+/* Strings go into the file verbatim, so they must stay on one line. */
+static bool config_one_line(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\0')
+			return false;
+	return true;
+}
+
+char *store_config_to_ini(const struct vm_config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!config_one_line(cfg->name) || !config_one_line(cfg->kernel) ||
+	    !config_one_line(cfg->initrd) || !config_one_line(cfg->cmdline)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (int i = 0; i < cfg->nr_disks; i++)
+		if (!config_one_line(cfg->disks[i].path) ||
+		    !config_one_line(cfg->disks[i].format)) {
+			errno = EINVAL;
+			return NULL;
+		}
+	if (cfg->nr_disks < 0 || cfg->nr_disks > VM_MAX_DISKS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "# virtty VM definition (see docs/store.md).\n"
+		   "# Change it with 'virtty set', or edit it while the VM is shut off.\n"
+		   "\n[vm]\n");
+	fprintf(f, "name = %s\n", cfg->name);
+	fprintf(f, "kernel = %s\n", cfg->kernel);
+	if (cfg->initrd[0])
+		fprintf(f, "initrd = %s\n", cfg->initrd);
+	fprintf(f, "cmdline = %s\n", cfg->cmdline);
+	fprintf(f, "vcpus = %d\n", cfg->vcpus);
+	fprintf(f, "memory = %" PRIu64 "\n", cfg->memory_mib);
+	for (int i = 0; i < cfg->nr_disks; i++) {
+		const struct vm_disk *d = &cfg->disks[i];
+
+		fprintf(f, "\n[disk %d]\npath = %s\nreadonly = %s\nformat = %s\n", i, d->path,
+			d->readonly ? "yes" : "no", d->format[0] ? d->format : "raw");
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Host RAM in MiB, 0 if unknown. */
+static uint64_t config_host_memory_mib(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+
+	if (pages <= 0 || psize <= 0)
+		return 0;
+	return (uint64_t)pages * (uint64_t)psize / (1024 * 1024);
+}
+
+/* A file the VMM will read: absolute, a regular file, readable now. */
+static int config_check_file(const char *vm, const char *what, const char *path, char *err,
+			     size_t errlen)
+{
+	struct stat sb;
+	int fd, rc;
+
+	if (path[0] != '/') {
+		snprintf(err, errlen, "VM '%s': %s '%s': use an absolute path", vm, what, path);
+		return -EINVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "VM '%s': %s '%s': cannot read: %s", vm, what, path,
+			 strerror(-rc));
+		return rc;
+	}
+	rc = fstat(fd, &sb) < 0 ? -errno : 0;
+	close(fd);
+	if (rc == 0 && !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "VM '%s': %s '%s': not a regular file", vm, what, path);
+		return -EINVAL;
+	}
+	return rc;
+}
+
+int store_validate_config(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct stat sb[VM_MAX_DISKS];
+	uint64_t host_mib;
+	int rc;
+
+	if (!vm_name_valid(cfg->name, err, errlen))
+		return -EINVAL;
+	if (cfg->vcpus < 1 || cfg->vcpus > CONFIG_MAX_VCPUS) {
+		snprintf(err, errlen, "VM '%s': %d vCPUs: use 1 to %d", cfg->name, cfg->vcpus,
+			 CONFIG_MAX_VCPUS);
+		return -EINVAL;
+	}
+	if (cfg->memory_mib < CONFIG_MIN_MEMORY_MIB) {
+		snprintf(err, errlen,
+			 "VM '%s': memory %" PRIu64 " MiB is too small: use at least "
+			 "%d MiB",
+			 cfg->name, cfg->memory_mib, CONFIG_MIN_MEMORY_MIB);
+		return -EINVAL;
+	}
+	host_mib = config_host_memory_mib();
+	if (host_mib && cfg->memory_mib > host_mib) {
+		snprintf(err, errlen,
+			 "VM '%s': memory %" PRIu64 " MiB is more than this host's "
+			 "%" PRIu64 " MiB of RAM",
+			 cfg->name, cfg->memory_mib, host_mib);
+		return -EINVAL;
+	}
+	if (!cfg->kernel[0]) {
+		snprintf(err, errlen, "VM '%s': a kernel is required (--kernel PATH)", cfg->name);
+		return -EINVAL;
+	}
+	if (!config_one_line(cfg->kernel) || !config_one_line(cfg->initrd) ||
+	    !config_one_line(cfg->cmdline)) {
+		snprintf(err, errlen,
+			 "VM '%s': paths and the command line must not contain line "
+			 "breaks",
+			 cfg->name);
+		return -EINVAL;
+	}
+	if (strnlen(cfg->cmdline, sizeof(cfg->cmdline)) >= VM_CMDLINE_MAX) {
+		snprintf(err, errlen,
+			 "VM '%s': the kernel command line is too long (at most %d "
+			 "characters)",
+			 cfg->name, VM_CMDLINE_MAX - 1);
+		return -EINVAL;
+	}
+	rc = config_check_file(cfg->name, "kernel", cfg->kernel, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cfg->initrd[0]) {
+		rc = config_check_file(cfg->name, "initrd", cfg->initrd, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (cfg->nr_disks < 0 || cfg->nr_disks > VM_MAX_DISKS) {
+		snprintf(err, errlen, "VM '%s': at most %d disks", cfg->name, VM_MAX_DISKS);
+		return -EINVAL;
+	}
+	for (int i = 0; i < cfg->nr_disks; i++) {
+		const struct vm_disk *d = &cfg->disks[i];
+
+		if (d->path[0] != '/' || !config_one_line(d->path)) {
+			snprintf(err, errlen, "VM '%s': disk '%s': use an absolute path", cfg->name,
+				 d->path);
+			return -EINVAL;
+		}
+		if (d->format[0] && strcmp(d->format, "raw") != 0) {
+			snprintf(err, errlen,
+				 "VM '%s': disk '%s': format '%s' is not supported (use raw)",
+				 cfg->name, d->path, d->format);
+			return -EINVAL;
+		}
+		if (stat(d->path, &sb[i]) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "VM '%s': disk '%s': %s", cfg->name, d->path,
+				 strerror(-rc));
+			return rc;
+		}
+		if (!S_ISREG(sb[i].st_mode) && !S_ISBLK(sb[i].st_mode)) {
+			snprintf(err, errlen,
+				 "VM '%s': disk '%s': not a disk image or block device", cfg->name,
+				 d->path);
+			return -EINVAL;
+		}
+		if (access(d->path, d->readonly ? R_OK : R_OK | W_OK) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "VM '%s': disk '%s': cannot %s: %s%s", cfg->name,
+				 d->path, d->readonly ? "read" : "read and write", strerror(-rc),
+				 d->readonly ? "" : " (add ',readonly' to use it read-only)");
+			return rc;
+		}
+		/* The same image twice would be corrupted by two writers. */
+		for (int j = 0; j < i; j++)
+			if (sb[j].st_dev == sb[i].st_dev && sb[j].st_ino == sb[i].st_ino) {
+				snprintf(err, errlen, "VM '%s': disk '%s' is given twice",
+					 cfg->name, d->path);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
+int store_read_config(const struct store *st, const char *name, struct vm_config *out, char *err,
+		      size_t errlen)
+{
+	char path[VM_PATH_MAX], dir[VM_PATH_MAX], why[512];
+	struct stat sb;
+	char *text;
+	ssize_t n;
+	int fd, rc;
+
+	if (!vm_name_valid(name, err, errlen))
+		return -EINVAL;
+	if (store_vm_config_path(st, name, path, sizeof(path)) < 0 ||
+	    store_vm_dir(st, name, dir, sizeof(dir)) < 0) {
+		snprintf(err, errlen, "VM '%s': store path too long", name);
+		return -ENAMETOOLONG;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ENOENT && !store_vm_exists(st, name))
+			snprintf(err, errlen, "VM '%s' does not exist; 'virtty list' shows the VMs",
+				 name);
+		else if (rc == -ENOENT)
+			snprintf(err, errlen,
+				 "VM '%s' has no configuration file '%s'; 'virtty "
+				 "undefine %s' removes what is left of it",
+				 name, path, name);
+		else
+			snprintf(err, errlen, "VM '%s': cannot read '%s': %s", name, path,
+				 strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &sb) < 0 || sb.st_size > CONFIG_MAX_BYTES) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a VM configuration (too large)", path);
+		return -EFBIG;
+	}
+	text = malloc(sb.st_size + 1);
+	if (!text) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	n = read(fd, text, sb.st_size);
+	rc = n < 0 ? -errno : 0;
+	if (n < 0 || n > sb.st_size)
+		n = 0;
+	close(fd);
+	if (rc < 0) {
+		free(text);
+		snprintf(err, errlen, "VM '%s': cannot read '%s': %s", name, path, strerror(-rc));
+		return rc;
+	}
+	text[n] = '\0';
+	if (strlen(text) != (size_t)n) {
+		free(text);
+		snprintf(err, errlen,
+			 "%s: not a text file (it contains a NUL byte); fix or "
+			 "restore it",
+			 path);
+		return -EINVAL;
+	}
+	rc = store_config_from_ini(text, dir, out, why, sizeof(why));
+	free(text);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return rc;
+}
+
+int store_write_config(const struct store *st, const struct vm_config *cfg, char *err,
+		       size_t errlen)
+{
+	char path[VM_PATH_MAX];
+	char *text;
+	int rc;
+
+	rc = store_validate_config(cfg, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (!store_vm_exists(st, cfg->name)) {
+		snprintf(err, errlen, "VM '%s' does not exist; 'virtty list' shows the VMs",
+			 cfg->name);
+		return -ENOENT;
+	}
+	if (store_vm_config_path(st, cfg->name, path, sizeof(path)) < 0) {
+		snprintf(err, errlen, "VM '%s': store path too long", cfg->name);
+		return -ENAMETOOLONG;
+	}
+	text = store_config_to_ini(cfg);
+	if (!text) {
+		rc = -errno;
+		snprintf(err, errlen, "VM '%s': cannot format its configuration: %s", cfg->name,
+			 strerror(-rc));
+		return rc;
+	}
+	rc = atomic_write_file(path, text, strlen(text), 0600, err, errlen);
+	free(text);
+	return rc;
+}

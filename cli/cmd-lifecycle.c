@@ -1,0 +1,283 @@
+/* Starting and stopping: `start`, `shutdown` (ACPI, waits, --force),
+ * `destroy`, `reboot`, `pause`, `resume`. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* How often shutdown polls the state while it waits. */
+#define LIFECYCLE_POLL_MS 200
+
+enum lifecycle_action {
+	LIFECYCLE_START,
+	LIFECYCLE_DESTROY,
+	LIFECYCLE_REBOOT,
+	LIFECYCLE_PAUSE,
+	LIFECYCLE_RESUME
+};
+
+static void lifecycle_report(struct cli_ctx *ctx, const char *name, const char *result,
+			     const char *text)
+{
+	if (ctx->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "result", json_object_new_string(result));
+		cli_json_print(o, stdout);
+		json_object_put(o);
+	} else {
+		printf("%s\n", text);
+	}
+}
+
+/* Parses "NAME" and the common options; returns the driver or NULL with *rc set. */
+static struct driver *lifecycle_args(struct cli_ctx *ctx, int argc, char **argv,
+				     const struct option *opts, const char **name, int *rc)
+{
+	int c;
+
+	*rc = 0;
+	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1)
+		if ((*rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
+			return NULL;
+	*rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name");
+	if (*rc)
+		return NULL;
+	*name = argv[optind];
+	if ((*rc = cli_check_name(ctx, *name)))
+		return NULL;
+	return cli_driver(ctx) ?: (*rc = CLI_EXIT_FAILED, NULL);
+}
+
+static int lifecycle_simple(struct cli_ctx *ctx, int argc, char **argv,
+			    enum lifecycle_action action, const char *result, const char *verb,
+			    const char *hint)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	char err[512] = "", text[256];
+	const char *name = NULL;
+	struct driver *drv;
+	int (*op)(struct driver *, const char *, char *, size_t) = NULL;
+	int rc;
+
+	if (!(drv = lifecycle_args(ctx, argc, argv, opts, &name, &rc)))
+		return rc;
+	switch (action) {
+	case LIFECYCLE_START:
+		op = drv->ops->start;
+		break;
+	case LIFECYCLE_DESTROY:
+		op = drv->ops->destroy;
+		break;
+	case LIFECYCLE_REBOOT:
+		op = drv->ops->reboot;
+		break;
+	case LIFECYCLE_PAUSE:
+		op = drv->ops->pause;
+		break;
+	case LIFECYCLE_RESUME:
+		op = drv->ops->resume;
+		break;
+	}
+	if (op(drv, name, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_FAILED;
+	}
+	if (hint)
+		snprintf(text, sizeof(text), "VM '%s' %s 'virtty %s %s'", name, verb, hint, name);
+	else
+		snprintf(text, sizeof(text), "VM '%s' %s", name, verb);
+	lifecycle_report(ctx, name, result, text);
+	return CLI_EXIT_OK;
+}
+
+static int start_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_START, "started",
+				"started; console:", "console");
+}
+
+static int destroy_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_DESTROY, "destroyed", "powered off",
+				NULL);
+}
+
+static int reboot_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_REBOOT, "rebooted", "reset", NULL);
+}
+
+static int pause_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_PAUSE, "paused",
+				"paused; continue it with", "resume");
+}
+
+static int resume_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_RESUME, "resumed", "resumed", NULL);
+}
+
+enum {
+	SHUTDOWN_OPT_TIMEOUT = CLI_OPT_FIRST_PRIVATE,
+	SHUTDOWN_OPT_FORCE,
+};
+
+static bool shutdown_is_down(enum vm_state s)
+{
+	return s == VM_STATE_SHUTOFF || s == VM_STATE_CRASHED;
+}
+
+static int shutdown_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"timeout", required_argument, NULL, SHUTDOWN_OPT_TIMEOUT},
+	    {"force", no_argument, NULL, SHUTDOWN_OPT_FORCE},
+	    CLI_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
+	};
+	bool force = false, tty = cli_isatty_out() && !ctx->json, drew = false;
+	int timeout_s = 60, c, rc, last_left = -1;
+	char err[512] = "";
+	struct vm_info info;
+	struct driver *drv;
+	const char *name;
+	uint64_t deadline;
+
+	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == SHUTDOWN_OPT_FORCE) {
+			force = true;
+		} else if (c == SHUTDOWN_OPT_TIMEOUT) {
+			if (cli_parse_count(optarg, "--timeout", 0, 86400, &timeout_s, err,
+					    sizeof(err)))
+				return cli_usage_error(ctx, "%s", err);
+		} else if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE) {
+			return rc;
+		}
+	}
+	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
+		return rc;
+	name = argv[optind];
+	if ((rc = cli_check_name(ctx, name)))
+		return rc;
+	if (!(drv = cli_driver(ctx)))
+		return CLI_EXIT_FAILED;
+	if (drv->ops->shutdown(drv, name, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_FAILED;
+	}
+
+	cli_term_catch_signals();
+	deadline = cli_now_ns() + (uint64_t)timeout_s * 1000000000ULL;
+	for (;;) {
+		uint64_t now = cli_now_ns();
+
+		/* A failing info (a hung VMM) is not "down": keep waiting. */
+		if (drv->ops->info(drv, name, &info, err, sizeof(err)) == 0 &&
+		    shutdown_is_down(info.state))
+			break;
+		if (now >= deadline || cli_term_signal)
+			break;
+		if (tty) {
+			int left = (int)((deadline - now + 999999999ULL) / 1000000000ULL);
+
+			if (left != last_left) {
+				printf("\rWaiting for VM '%s' to shut down... %d s \033[K", name,
+				       left);
+				fflush(stdout);
+				last_left = left;
+				drew = true;
+			}
+		}
+		cli_sleep_ms(LIFECYCLE_POLL_MS);
+	}
+	if (drew)
+		fputs("\r\033[K", stdout);
+	if (cli_term_signal) {
+		cli_error("stopped waiting for VM '%s' to shut down (it may still do so)", name);
+		return CLI_EXIT_FAILED;
+	}
+	if (info.state == VM_STATE_CRASHED) {
+		cli_error("VM '%s' crashed while shutting down%s%s", name,
+			  info.reason[0] ? ": " : "", info.reason);
+		return CLI_EXIT_FAILED;
+	}
+	if (info.state == VM_STATE_SHUTOFF) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "VM '%s' shut down", name);
+		lifecycle_report(ctx, name, "shut off", text);
+		return CLI_EXIT_OK;
+	}
+	if (!force) {
+		cli_error(
+		    "VM '%s' did not shut down within %d s; use --force or 'virtty destroy %s'",
+		    name, timeout_s, name);
+		return CLI_EXIT_FAILED;
+	}
+	if (drv->ops->destroy(drv, name, err, sizeof(err)) < 0) {
+		cli_error("VM '%s' did not shut down within %d s, and powering it off failed: %s",
+			  name, timeout_s, err);
+		return CLI_EXIT_FAILED;
+	}
+	{
+		char text[256];
+
+		snprintf(text, sizeof(text),
+			 "VM '%s' did not shut down within %d s; powered it off (--force)", name,
+			 timeout_s);
+		lifecycle_report(ctx, name, "destroyed", text);
+	}
+	return CLI_EXIT_OK;
+}
+
+const struct cli_command cli_cmd_start = {
+    .name = "start",
+    .usage = "NAME",
+    .summary = "start a VM (its VMM keeps running after virtty exits)",
+    .help = "",
+    .exec = start_exec,
+};
+
+const struct cli_command cli_cmd_shutdown = {
+    .name = "shutdown",
+    .usage = "NAME [--timeout SECONDS] [--force]",
+    .summary = "ask the guest to power off (ACPI) and wait until it has",
+    .help = "  --timeout SECONDS     how long to wait (default 60)\n"
+	    "  --force               power the VM off if it has not shut down in time\n",
+    .exec = shutdown_exec,
+};
+
+const struct cli_command cli_cmd_destroy = {
+    .name = "destroy",
+    .usage = "NAME",
+    .summary = "power a VM off now, without asking the guest",
+    .help = "",
+    .exec = destroy_exec,
+};
+
+const struct cli_command cli_cmd_reboot = {
+    .name = "reboot",
+    .usage = "NAME",
+    .summary = "reset a running VM",
+    .help = "",
+    .exec = reboot_exec,
+};
+
+const struct cli_command cli_cmd_pause = {
+    .name = "pause",
+    .usage = "NAME",
+    .summary = "stop a VM's vCPUs (it keeps its memory)",
+    .help = "",
+    .exec = pause_exec,
+};
+
+const struct cli_command cli_cmd_resume = {
+    .name = "resume",
+    .usage = "NAME",
+    .summary = "let a paused VM run again",
+    .help = "",
+    .exec = resume_exec,
+};

@@ -1,0 +1,110 @@
+/* `virtty stats NAME`: one-shot figures of a running VM. CPU% and rates
+ * come from two samples a short interval apart. */
+#include <stdlib.h>
+
+#include "cli.h"
+#include "store/store.h"
+
+#define STATS_INTERVAL_MS 500
+
+static json_object *stats_u64(uint64_t v)
+{
+	return json_object_new_int64((int64_t)v);
+}
+
+static int stats_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	struct vm_stats s0, s1;
+	char err[512] = "";
+	struct driver *drv;
+	const char *name;
+	double pct, secs, rd_rate, wr_rate;
+	int c, rc;
+
+	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1)
+		if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
+			return rc;
+	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
+		return rc;
+	name = argv[optind];
+	if ((rc = cli_check_name(ctx, name)))
+		return rc;
+	if (!(drv = cli_driver(ctx)))
+		return CLI_EXIT_FAILED;
+	if (drv->ops->stats(drv, name, &s0, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_FAILED;
+	}
+	cli_sleep_ms(STATS_INTERVAL_MS);
+	if (drv->ops->stats(drv, name, &s1, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_FAILED;
+	}
+	pct = vm_stats_cpu_percent(&s0, &s1);
+	secs = s1.timestamp_ns > s0.timestamp_ns ? (double)(s1.timestamp_ns - s0.timestamp_ns) / 1e9
+						 : 0;
+	rd_rate = secs > 0 ? (double)(s1.disk_rd_bytes - s0.disk_rd_bytes) / secs : 0;
+	wr_rate = secs > 0 ? (double)(s1.disk_wr_bytes - s0.disk_wr_bytes) / secs : 0;
+
+	if (ctx->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "cpu_percent", cli_json_double(pct, 1));
+		json_object_object_add(o, "interval_s", cli_json_double(secs, 3));
+		json_object_object_add(o, "vcpus", json_object_new_int(s1.vcpus));
+		json_object_object_add(o, "cpu_time_ns", stats_u64(s1.cpu_time_ns));
+		json_object_object_add(o, "memory_bytes", stats_u64(s1.memory_bytes));
+		json_object_object_add(o, "memory_rss_bytes", stats_u64(s1.memory_rss_bytes));
+		json_object_object_add(o, "vmm_rss_bytes", stats_u64(s1.vmm_rss_bytes));
+		json_object_object_add(o, "disk_rd_bytes", stats_u64(s1.disk_rd_bytes));
+		json_object_object_add(o, "disk_wr_bytes", stats_u64(s1.disk_wr_bytes));
+		json_object_object_add(o, "disk_rd_reqs", stats_u64(s1.disk_rd_reqs));
+		json_object_object_add(o, "disk_wr_reqs", stats_u64(s1.disk_wr_reqs));
+		json_object_object_add(o, "disk_rd_bytes_per_s", cli_json_double(rd_rate, 1));
+		json_object_object_add(o, "disk_wr_bytes_per_s", cli_json_double(wr_rate, 1));
+		json_object_object_add(o, "net_rx_bytes", stats_u64(s1.net_rx_bytes));
+		json_object_object_add(o, "net_tx_bytes", stats_u64(s1.net_tx_bytes));
+		cli_json_print(o, stdout);
+		json_object_put(o);
+	} else {
+		char cpu[64], cputime[32], mem[32], rss[32], vmm[32], rd[96], wr[96], net[96];
+		char a[32], b[32], r1[32], r2[32];
+		const char *keys[] = {"CPU",	      "CPU time",  "Memory",	   "Resident",
+				      "VMM overhead", "Disk read", "Disk written", "Network rx/tx"};
+		const char *vals[] = {cpu, cputime, mem, rss, vmm, rd, wr, net};
+		char *s;
+
+		snprintf(cpu, sizeof(cpu), "%.1f%% (%d vCPU%s, 100%% = one host CPU)", pct,
+			 s1.vcpus, s1.vcpus == 1 ? "" : "s");
+		snprintf(cputime, sizeof(cputime), "%.2f s", (double)s1.cpu_time_ns / 1e9);
+		format_size(s1.memory_bytes, mem, sizeof(mem));
+		format_size(s1.memory_rss_bytes, rss, sizeof(rss));
+		format_size(s1.vmm_rss_bytes, vmm, sizeof(vmm));
+		format_size(s1.disk_rd_bytes, a, sizeof(a));
+		cli_format_rate(rd_rate, r1, sizeof(r1));
+		snprintf(rd, sizeof(rd), "%s in %llu requests (now %s)", a,
+			 (unsigned long long)s1.disk_rd_reqs, r1);
+		format_size(s1.disk_wr_bytes, a, sizeof(a));
+		cli_format_rate(wr_rate, r2, sizeof(r2));
+		snprintf(wr, sizeof(wr), "%s in %llu requests (now %s)", a,
+			 (unsigned long long)s1.disk_wr_reqs, r2);
+		format_size(s1.net_rx_bytes, a, sizeof(a));
+		format_size(s1.net_tx_bytes, b, sizeof(b));
+		snprintf(net, sizeof(net), "%s / %s", a, b);
+		s = cli_kv_render(keys, vals, 8);
+		if (s)
+			fputs(s, stdout);
+		free(s);
+	}
+	return CLI_EXIT_OK;
+}
+
+const struct cli_command cli_cmd_stats = {
+    .name = "stats",
+    .usage = "NAME [--json]",
+    .summary = "CPU%, memory and disk figures of a running VM",
+    .help = "CPU% and rates are measured over half a second; 100% is one host CPU busy.\n",
+    .exec = stats_exec,
+};
