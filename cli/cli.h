@@ -20,7 +20,8 @@ enum {
 	CLI_EXIT_USAGE = 2,  /* bad usage: unknown command/option, missing or bad argument */
 };
 
-/* Returned by cli_common_opt() when the option loop should go on. */
+/* Returned by option handlers and cli_parse_options() when the command
+ * should go on. */
 #define CLI_CONTINUE (-1)
 
 /* Long-only option values shared by every command. */
@@ -42,7 +43,12 @@ struct cli_command {
 	const char *summary; /* one line for `virtty --help` */
 	const char *help;    /* the options, one per line, for `virtty CMD --help` */
 	int (*exec)(struct cli_ctx *ctx, int argc, char **argv);
+	const void *data; /* for exec, when one exec serves several commands */
 };
+
+/* A command's own option (arg is its value or NULL): returns CLI_CONTINUE
+ * or the exit status the command should return now. */
+typedef int (*cli_option_fn)(struct cli_ctx *ctx, int opt, const char *arg, void *opaque);
 
 /* State of one `virtty` run. */
 struct cli_ctx {
@@ -63,10 +69,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cli_print_command_help(const struct cli_command *cmd, FILE *fp);
-int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts);
-int cli_common_opt(struct cli_ctx *ctx, int opt, char **argv);
+int cli_parse_options(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts,
+		      cli_option_fn on_opt, void *opaque);
 int cli_expect_args(struct cli_ctx *ctx, int argc, char **argv, int min, int max, const char *what);
 struct driver *cli_driver(struct cli_ctx *ctx);
+int cli_vm_command(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts,
+		   cli_option_fn on_opt, void *opaque, const char **name, struct driver **drv);
+int cli_failed(const char *err);
 int cli_check_name(struct cli_ctx *ctx, const char *name);
 int cli_parse_count(const char *text, const char *what, int min, int max, int *out, char *err,
 		    size_t errlen);
@@ -148,9 +157,5 @@ struct cli_disk_spec {
 };
 int cli_parse_disk_spec(const char *text, struct cli_disk_spec *out, char *err, size_t errlen);
 int cli_absolute_path(const char *path, char *buf, size_t len);
-
-/* cmd-disk.c */
-int cli_disk_probe(const char *path, char *format, size_t flen, uint64_t *virtual_size,
-		   uint64_t *allocated, char *err, size_t errlen);
 
 #endif

@@ -11,11 +11,10 @@ static int clone_exec(struct cli_ctx *ctx, int argc, char **argv)
 	char err[512] = "", label[160];
 	const char *name, *new_name;
 	struct driver *drv;
-	int c, rc;
+	int rc;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1)
-		if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_parse_options(ctx, argc, argv, opts, NULL, NULL)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_expect_args(ctx, argc, argv, 2, 2,
 				  argc - optind < 1 ? "VM name and new name" : "new name")))
 		return rc;
@@ -30,8 +29,7 @@ static int clone_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (drv->ops->clone(drv, name, new_name, &progress, err, sizeof(err)) < 0) {
 		if (prog.tty && prog.last_draw_ns)
 			fputs("\r\033[K", stdout);
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
+		return cli_failed(err);
 	}
 	if (ctx->json) {
 		json_object *o = json_object_new_object();

@@ -96,10 +96,8 @@ static int console_dump(struct cli_ctx *ctx, struct driver *drv, const char *nam
 	char err[512] = "", *buf = NULL;
 	size_t len = 0;
 
-	if (drv->ops->console_dump(drv, name, &buf, &len, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->console_dump(drv, name, &buf, &len, err, sizeof(err)) < 0)
+		return cli_failed(err);
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
 
@@ -117,6 +115,13 @@ static int console_dump(struct cli_ctx *ctx, struct driver *drv, const char *nam
 
 enum { CONSOLE_OPT_DUMP = CLI_OPT_FIRST_PRIVATE };
 
+/* --dump, the only option of its own. */
+static int console_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
+{
+	*(bool *)opaque = true;
+	return CLI_CONTINUE;
+}
+
 static int console_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -129,31 +134,19 @@ static int console_exec(struct cli_ctx *ctx, int argc, char **argv)
 	char err[512] = "";
 	struct driver *drv;
 	const char *name;
-	int c, rc, fd = -1;
+	int rc, fd = -1;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == CONSOLE_OPT_DUMP)
-			dump = true;
-		else if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-			return rc;
-	}
-	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
+	if ((rc = cli_vm_command(ctx, argc, argv, opts, console_opt, &dump, &name, &drv)) !=
+	    CLI_CONTINUE)
 		return rc;
-	name = argv[optind];
-	if ((rc = cli_check_name(ctx, name)))
-		return rc;
-	if (!(drv = cli_driver(ctx)))
-		return CLI_EXIT_FAILED;
 	if (dump)
 		return console_dump(ctx, drv, name);
 	if (ctx->json)
 		return cli_usage_error(ctx,
 				       "--json needs --dump (an interactive console is not data)");
 
-	if (drv->ops->console_open(drv, name, &fd, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->console_open(drv, name, &fd, err, sizeof(err)) < 0)
+		return cli_failed(err);
 	tty = isatty(STDIN_FILENO) == 1;
 	cli_term_catch_signals();
 	if (tty)

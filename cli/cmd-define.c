@@ -88,6 +88,64 @@ enum {
 	DEFINE_OPT_DISK,
 };
 
+/* What define's options build up. */
+struct define_args {
+	struct vm_config *cfg;
+	struct vm_new_disk new_disks[VM_MAX_DISKS];
+	int nr_new;
+};
+
+static int define_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
+{
+	struct define_args *d = opaque;
+	struct vm_config *cfg = d->cfg;
+	struct cli_disk_spec spec;
+	char err[512] = "";
+
+	switch (opt) {
+	case DEFINE_OPT_KERNEL:
+	case DEFINE_OPT_INITRD: {
+		char *dst = opt == DEFINE_OPT_KERNEL ? cfg->kernel : cfg->initrd;
+
+		if (!arg[0] || cli_absolute_path(arg, dst, VM_PATH_MAX) < 0)
+			return cli_usage_error(ctx, "invalid path '%s' for %s", arg,
+					       opt == DEFINE_OPT_KERNEL ? "--kernel" : "--initrd");
+		break;
+	}
+	case DEFINE_OPT_CMDLINE:
+		if (strlen(arg) >= sizeof(cfg->cmdline))
+			return cli_usage_error(ctx, "--cmdline is too long (at most %zu bytes)",
+					       sizeof(cfg->cmdline) - 1);
+		strcpy(cfg->cmdline, arg);
+		break;
+	case DEFINE_OPT_CPUS:
+		if (cli_parse_count(arg, "--cpus", 1, 64, &cfg->vcpus, err, sizeof(err)))
+			return cli_usage_error(ctx, "%s", err);
+		break;
+	case DEFINE_OPT_MEMORY:
+		if (cli_parse_mib(arg, "--memory", &cfg->memory_mib, err, sizeof(err)))
+			return cli_usage_error(ctx, "%s", err);
+		break;
+	case DEFINE_OPT_DISK:
+		if (cfg->nr_disks + d->nr_new >= VM_MAX_DISKS)
+			return cli_usage_error(ctx, "too many disks (at most %d)", VM_MAX_DISKS);
+		if (cli_parse_disk_spec(arg, &spec, err, sizeof(err)))
+			return cli_usage_error(ctx, "%s", err);
+		if (spec.is_new) {
+			d->new_disks[d->nr_new].size_bytes = spec.size_bytes;
+			d->new_disks[d->nr_new++].readonly = spec.readonly;
+		} else {
+			struct vm_disk *disk = &cfg->disks[cfg->nr_disks++];
+
+			strcpy(disk->path, spec.path);
+			disk->readonly = spec.readonly;
+			strcpy(disk->format, "raw");
+		}
+		break;
+	}
+	return CLI_CONTINUE;
+}
+
 static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -100,108 +158,40 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct vm_new_disk new_disks[VM_MAX_DISKS];
+	struct define_args args = {0};
 	struct cli_progress prog;
 	struct progress progress = {cli_progress_update, &prog};
-	struct cli_disk_spec spec;
 	struct vm_config *cfg;
-	int c, rc = CLI_EXIT_OK, nr_new = 0;
 	char err[512] = "";
+	const char *name;
 	struct driver *drv;
+	int rc, r;
 
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg) {
-		cli_error("out of memory");
-		return CLI_EXIT_FAILED;
-	}
+	cfg = args.cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return cli_failed("out of memory");
 	cfg->vcpus = DEFINE_DEFAULT_VCPUS;
 	cfg->memory_mib = DEFINE_DEFAULT_MEMORY_MIB;
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1) {
-		switch (c) {
-		case DEFINE_OPT_KERNEL:
-		case DEFINE_OPT_INITRD: {
-			char *dst = c == DEFINE_OPT_KERNEL ? cfg->kernel : cfg->initrd;
-
-			if (!optarg[0] || cli_absolute_path(optarg, dst, VM_PATH_MAX) < 0) {
-				rc = cli_usage_error(ctx, "invalid path '%s' for %s", optarg,
-						     argv[optind - 1]);
-				goto out;
-			}
-			break;
-		}
-		case DEFINE_OPT_CMDLINE:
-			if (strlen(optarg) >= sizeof(cfg->cmdline)) {
-				rc = cli_usage_error(ctx,
-						     "--cmdline is too long (at most %zu bytes)",
-						     sizeof(cfg->cmdline) - 1);
-				goto out;
-			}
-			strcpy(cfg->cmdline, optarg);
-			break;
-		case DEFINE_OPT_CPUS:
-			if (cli_parse_count(optarg, "--cpus", 1, 64, &cfg->vcpus, err,
-					    sizeof(err))) {
-				rc = cli_usage_error(ctx, "%s", err);
-				goto out;
-			}
-			break;
-		case DEFINE_OPT_MEMORY:
-			if (cli_parse_mib(optarg, "--memory", &cfg->memory_mib, err, sizeof(err))) {
-				rc = cli_usage_error(ctx, "%s", err);
-				goto out;
-			}
-			break;
-		case DEFINE_OPT_DISK:
-			if (cfg->nr_disks + nr_new >= VM_MAX_DISKS) {
-				rc = cli_usage_error(ctx, "too many disks (at most %d)",
-						     VM_MAX_DISKS);
-				goto out;
-			}
-			if (cli_parse_disk_spec(optarg, &spec, err, sizeof(err))) {
-				rc = cli_usage_error(ctx, "%s", err);
-				goto out;
-			}
-			if (spec.is_new) {
-				new_disks[nr_new].size_bytes = spec.size_bytes;
-				new_disks[nr_new++].readonly = spec.readonly;
-			} else {
-				struct vm_disk *d = &cfg->disks[cfg->nr_disks++];
-
-				strcpy(d->path, spec.path);
-				d->readonly = spec.readonly;
-				strcpy(d->format, "raw");
-			}
-			break;
-		default:
-			if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-				goto out;
-			rc = CLI_EXIT_OK;
-		}
-	}
-	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
-		goto out;
-	if ((rc = cli_check_name(ctx, argv[optind])))
+	/* Connect only after the last usage check: bad usage is found first. */
+	if ((rc = cli_vm_command(ctx, argc, argv, opts, define_opt, &args, &name, NULL)) !=
+	    CLI_CONTINUE)
 		goto out;
 	if (!cfg->kernel[0]) {
-		rc =
-		    cli_usage_error(ctx, "VM '%s' needs a kernel: add --kernel PATH", argv[optind]);
+		rc = cli_usage_error(ctx, "VM '%s' needs a kernel: add --kernel PATH", name);
 		goto out;
 	}
-	snprintf(cfg->name, sizeof(cfg->name), "%s", argv[optind]);
-	if (!(drv = cli_driver(ctx))) {
-		rc = CLI_EXIT_FAILED;
+	snprintf(cfg->name, sizeof(cfg->name), "%s", name);
+	rc = CLI_EXIT_FAILED;
+	if (!(drv = cli_driver(ctx)))
 		goto out;
-	}
 	cli_progress_init(&prog, "Creating disks", cli_isatty_out() && !ctx->json);
-	if (drv->ops->define(drv, cfg, new_disks, nr_new, &progress, err, sizeof(err)) < 0) {
-		if (prog.tty && prog.last_draw_ns)
-			fputs("\r\033[K", stdout);
-		cli_error("%s", err);
-		rc = CLI_EXIT_FAILED;
-		goto out;
-	}
+	r = drv->ops->define(drv, cfg, args.new_disks, args.nr_new, &progress, err, sizeof(err));
 	if (prog.tty && prog.last_draw_ns)
 		fputs("\r\033[K", stdout);
+	if (r < 0) {
+		cli_error("%s", err);
+		goto out;
+	}
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
 
@@ -212,6 +202,7 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		printf("VM '%s' defined; start it with 'virtty start %s'\n", cfg->name, cfg->name);
 	}
+	rc = CLI_EXIT_OK;
 out:
 	free(cfg);
 	return rc;
@@ -237,6 +228,13 @@ const struct cli_command cli_cmd_define = {
 
 enum { UNDEFINE_OPT_REMOVE_DISKS = CLI_OPT_FIRST_PRIVATE };
 
+/* --remove-disks, the only option of its own. */
+static int undefine_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
+{
+	*(unsigned *)opaque |= DRIVER_UNDEFINE_REMOVE_DISKS;
+	return CLI_CONTINUE;
+}
+
 static int undefine_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -248,25 +246,13 @@ static int undefine_exec(struct cli_ctx *ctx, int argc, char **argv)
 	char err[1024] = "";
 	struct driver *drv;
 	const char *name;
-	int c, rc;
+	int rc;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == UNDEFINE_OPT_REMOVE_DISKS)
-			flags |= DRIVER_UNDEFINE_REMOVE_DISKS;
-		else if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-			return rc;
-	}
-	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
+	if ((rc = cli_vm_command(ctx, argc, argv, opts, undefine_opt, &flags, &name, &drv)) !=
+	    CLI_CONTINUE)
 		return rc;
-	name = argv[optind];
-	if ((rc = cli_check_name(ctx, name)))
-		return rc;
-	if (!(drv = cli_driver(ctx)))
-		return CLI_EXIT_FAILED;
-	if (drv->ops->undefine(drv, name, flags, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->undefine(drv, name, flags, err, sizeof(err)) < 0)
+		return cli_failed(err);
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
 

@@ -10,11 +10,10 @@ static int host_check_exec(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
 	struct hostcheck_result *res = NULL;
 	bool failed = false;
-	int c, rc, n = 0;
+	int rc, n = 0;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1)
-		if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_parse_options(ctx, argc, argv, opts, NULL, NULL)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_expect_args(ctx, argc, argv, 0, 0, "")))
 		return rc;
 	if (hostcheck_run(&res, &n) < 0) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "local/disk.h"
 #include "store/store.h"
 
 static json_object *info_json(const struct vm_info *info, const struct vm_config *cfg)
@@ -39,31 +40,18 @@ static int info_exec(struct cli_ctx *ctx, int argc, char **argv)
 	char err[512] = "";
 	struct driver *drv;
 	const char *name;
-	int c, rc;
+	int rc;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1)
-		if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-			return rc;
-	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
+	if ((rc = cli_vm_command(ctx, argc, argv, opts, NULL, NULL, &name, &drv)) != CLI_CONTINUE)
 		return rc;
-	name = argv[optind];
-	if ((rc = cli_check_name(ctx, name)))
-		return rc;
-	if (!(drv = cli_driver(ctx)))
-		return CLI_EXIT_FAILED;
-	if (drv->ops->info(drv, name, &info, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->info(drv, name, &info, err, sizeof(err)) < 0)
+		return cli_failed(err);
 	cfg = calloc(1, sizeof(*cfg)); /* big: paths and command line */
-	if (!cfg) {
-		cli_error("out of memory");
-		return CLI_EXIT_FAILED;
-	}
+	if (!cfg)
+		return cli_failed("out of memory");
 	if (drv->ops->get_config(drv, name, cfg, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
 		free(cfg);
-		return CLI_EXIT_FAILED;
+		return cli_failed(err);
 	}
 
 	if (ctx->json) {
@@ -109,13 +97,14 @@ static int info_exec(struct cli_ctx *ctx, int argc, char **argv)
 		keys[n] = "Initrd", vals[n++] = cfg->initrd[0] ? cfg->initrd : "(none)";
 		keys[n] = "Cmdline", vals[n++] = cfg->cmdline[0] ? cfg->cmdline : "(default)";
 		for (int i = 0; i < cfg->nr_disks && i < VM_MAX_DISKS; i++) {
-			char size[32] = "size unknown", fmt[16], perr[16];
-			uint64_t bytes = cfg->disks[i].size_bytes, alloc;
+			char size[32] = "size unknown", perr[16];
+			uint64_t bytes = cfg->disks[i].size_bytes;
+			struct disk_info di;
 
 			/* The driver may not know the size; the image does. */
-			if (!bytes && cli_disk_probe(cfg->disks[i].path, fmt, sizeof(fmt), &bytes,
-						     &alloc, perr, sizeof(perr)) < 0)
-				bytes = 0;
+			if (!bytes &&
+			    disk_get_info(cfg->disks[i].path, &di, perr, sizeof(perr)) == 0)
+				bytes = di.virtual_size;
 			if (bytes)
 				format_size(bytes, size, sizeof(size));
 			snprintf(diskbuf[i], sizeof(diskbuf[i]), "%s (%s, %s%s)",

@@ -8,12 +8,21 @@
 /* How often shutdown polls the state while it waits. */
 #define LIFECYCLE_POLL_MS 200
 
-enum lifecycle_action {
+/* start, destroy, reboot, pause and resume: one driver call each, told
+ * apart by their command's data. */
+enum lifecycle_op {
 	LIFECYCLE_START,
 	LIFECYCLE_DESTROY,
 	LIFECYCLE_REBOOT,
 	LIFECYCLE_PAUSE,
 	LIFECYCLE_RESUME
+};
+
+struct lifecycle_action {
+	enum lifecycle_op op;
+	const char *result; /* for --json */
+	const char *verb;   /* "VM 'x' <verb>" */
+	const char *hint;   /* with a hint: "VM 'x' <verb> 'virtty <hint> x'" */
 };
 
 static void lifecycle_report(struct cli_ctx *ctx, const char *name, const char *result,
@@ -31,39 +40,19 @@ static void lifecycle_report(struct cli_ctx *ctx, const char *name, const char *
 	}
 }
 
-/* Parses "NAME" and the common options; returns the driver or NULL with *rc set. */
-static struct driver *lifecycle_args(struct cli_ctx *ctx, int argc, char **argv,
-				     const struct option *opts, const char **name, int *rc)
-{
-	int c;
-
-	*rc = 0;
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1)
-		if ((*rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-			return NULL;
-	*rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name");
-	if (*rc)
-		return NULL;
-	*name = argv[optind];
-	if ((*rc = cli_check_name(ctx, *name)))
-		return NULL;
-	return cli_driver(ctx) ?: (*rc = CLI_EXIT_FAILED, NULL);
-}
-
-static int lifecycle_simple(struct cli_ctx *ctx, int argc, char **argv,
-			    enum lifecycle_action action, const char *result, const char *verb,
-			    const char *hint)
+static int lifecycle_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	const struct lifecycle_action *a = ctx->cmd->data;
+	int (*op)(struct driver *, const char *, char *, size_t) = NULL;
 	char err[512] = "", text[256];
 	const char *name = NULL;
 	struct driver *drv;
-	int (*op)(struct driver *, const char *, char *, size_t) = NULL;
 	int rc;
 
-	if (!(drv = lifecycle_args(ctx, argc, argv, opts, &name, &rc)))
+	if ((rc = cli_vm_command(ctx, argc, argv, opts, NULL, NULL, &name, &drv)) != CLI_CONTINUE)
 		return rc;
-	switch (action) {
+	switch (a->op) {
 	case LIFECYCLE_START:
 		op = drv->ops->start;
 		break;
@@ -80,44 +69,15 @@ static int lifecycle_simple(struct cli_ctx *ctx, int argc, char **argv,
 		op = drv->ops->resume;
 		break;
 	}
-	if (op(drv, name, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
-	if (hint)
-		snprintf(text, sizeof(text), "VM '%s' %s 'virtty %s %s'", name, verb, hint, name);
+	if (op(drv, name, err, sizeof(err)) < 0)
+		return cli_failed(err);
+	if (a->hint)
+		snprintf(text, sizeof(text), "VM '%s' %s 'virtty %s %s'", name, a->verb, a->hint,
+			 name);
 	else
-		snprintf(text, sizeof(text), "VM '%s' %s", name, verb);
-	lifecycle_report(ctx, name, result, text);
+		snprintf(text, sizeof(text), "VM '%s' %s", name, a->verb);
+	lifecycle_report(ctx, name, a->result, text);
 	return CLI_EXIT_OK;
-}
-
-static int start_exec(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_START, "started",
-				"started; console:", "console");
-}
-
-static int destroy_exec(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_DESTROY, "destroyed", "powered off",
-				NULL);
-}
-
-static int reboot_exec(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_REBOOT, "rebooted", "reset", NULL);
-}
-
-static int pause_exec(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_PAUSE, "paused",
-				"paused; continue it with", "resume");
-}
-
-static int resume_exec(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return lifecycle_simple(ctx, argc, argv, LIFECYCLE_RESUME, "resumed", "resumed", NULL);
 }
 
 enum {
@@ -130,6 +90,23 @@ static bool shutdown_is_down(enum vm_state s)
 	return s == VM_STATE_SHUTOFF || s == VM_STATE_CRASHED;
 }
 
+struct shutdown_opts {
+	bool force;
+	int timeout_s;
+};
+
+static int shutdown_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
+{
+	struct shutdown_opts *o = opaque;
+	char err[512];
+
+	if (opt == SHUTDOWN_OPT_FORCE)
+		o->force = true;
+	else if (cli_parse_count(arg, "--timeout", 0, 86400, &o->timeout_s, err, sizeof(err)))
+		return cli_usage_error(ctx, "%s", err);
+	return CLI_CONTINUE;
+}
+
 static int shutdown_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -138,39 +115,23 @@ static int shutdown_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
-	bool force = false, tty = cli_isatty_out() && !ctx->json, drew = false;
-	int timeout_s = 60, c, rc, last_left = -1;
+	struct shutdown_opts o = {.timeout_s = 60};
+	bool tty = cli_isatty_out() && !ctx->json, drew = false;
+	int rc, last_left = -1;
 	char err[512] = "";
 	struct vm_info info;
 	struct driver *drv;
 	const char *name;
 	uint64_t deadline;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == SHUTDOWN_OPT_FORCE) {
-			force = true;
-		} else if (c == SHUTDOWN_OPT_TIMEOUT) {
-			if (cli_parse_count(optarg, "--timeout", 0, 86400, &timeout_s, err,
-					    sizeof(err)))
-				return cli_usage_error(ctx, "%s", err);
-		} else if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE) {
-			return rc;
-		}
-	}
-	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
+	if ((rc = cli_vm_command(ctx, argc, argv, opts, shutdown_opt, &o, &name, &drv)) !=
+	    CLI_CONTINUE)
 		return rc;
-	name = argv[optind];
-	if ((rc = cli_check_name(ctx, name)))
-		return rc;
-	if (!(drv = cli_driver(ctx)))
-		return CLI_EXIT_FAILED;
-	if (drv->ops->shutdown(drv, name, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->shutdown(drv, name, err, sizeof(err)) < 0)
+		return cli_failed(err);
 
 	cli_term_catch_signals();
-	deadline = cli_now_ns() + (uint64_t)timeout_s * 1000000000ULL;
+	deadline = cli_now_ns() + (uint64_t)o.timeout_s * 1000000000ULL;
 	for (;;) {
 		uint64_t now = cli_now_ns();
 
@@ -211,15 +172,15 @@ static int shutdown_exec(struct cli_ctx *ctx, int argc, char **argv)
 		lifecycle_report(ctx, name, "shut off", text);
 		return CLI_EXIT_OK;
 	}
-	if (!force) {
+	if (!o.force) {
 		cli_error(
 		    "VM '%s' did not shut down within %d s; use --force or 'virtty destroy %s'",
-		    name, timeout_s, name);
+		    name, o.timeout_s, name);
 		return CLI_EXIT_FAILED;
 	}
 	if (drv->ops->destroy(drv, name, err, sizeof(err)) < 0) {
 		cli_error("VM '%s' did not shut down within %d s, and powering it off failed: %s",
-			  name, timeout_s, err);
+			  name, o.timeout_s, err);
 		return CLI_EXIT_FAILED;
 	}
 	{
@@ -227,7 +188,7 @@ static int shutdown_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 		snprintf(text, sizeof(text),
 			 "VM '%s' did not shut down within %d s; powered it off (--force)", name,
-			 timeout_s);
+			 o.timeout_s);
 		lifecycle_report(ctx, name, "destroyed", text);
 	}
 	return CLI_EXIT_OK;
@@ -238,7 +199,9 @@ const struct cli_command cli_cmd_start = {
     .usage = "NAME",
     .summary = "start a VM (its VMM keeps running after virtty exits)",
     .help = "",
-    .exec = start_exec,
+    .exec = lifecycle_exec,
+    .data = &(const struct lifecycle_action){LIFECYCLE_START, "started",
+					     "started; console:", "console"},
 };
 
 const struct cli_command cli_cmd_shutdown = {
@@ -255,7 +218,8 @@ const struct cli_command cli_cmd_destroy = {
     .usage = "NAME",
     .summary = "power a VM off now, without asking the guest",
     .help = "",
-    .exec = destroy_exec,
+    .exec = lifecycle_exec,
+    .data = &(const struct lifecycle_action){LIFECYCLE_DESTROY, "destroyed", "powered off", NULL},
 };
 
 const struct cli_command cli_cmd_reboot = {
@@ -263,7 +227,8 @@ const struct cli_command cli_cmd_reboot = {
     .usage = "NAME",
     .summary = "reset a running VM",
     .help = "",
-    .exec = reboot_exec,
+    .exec = lifecycle_exec,
+    .data = &(const struct lifecycle_action){LIFECYCLE_REBOOT, "rebooted", "reset", NULL},
 };
 
 const struct cli_command cli_cmd_pause = {
@@ -271,7 +236,9 @@ const struct cli_command cli_cmd_pause = {
     .usage = "NAME",
     .summary = "stop a VM's vCPUs (it keeps its memory)",
     .help = "",
-    .exec = pause_exec,
+    .exec = lifecycle_exec,
+    .data = &(const struct lifecycle_action){LIFECYCLE_PAUSE, "paused", "paused; continue it with",
+					     "resume"},
 };
 
 const struct cli_command cli_cmd_resume = {
@@ -279,5 +246,6 @@ const struct cli_command cli_cmd_resume = {
     .usage = "NAME",
     .summary = "let a paused VM run again",
     .help = "",
-    .exec = resume_exec,
+    .exec = lifecycle_exec,
+    .data = &(const struct lifecycle_action){LIFECYCLE_RESUME, "resumed", "resumed", NULL},
 };

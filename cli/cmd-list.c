@@ -24,19 +24,16 @@ static int list_exec(struct cli_ctx *ctx, int argc, char **argv)
 	bool *have = NULL, any_live = false;
 	char err[512] = "";
 	struct driver *drv;
-	int c, rc, n = 0;
+	int rc, n = 0;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1)
-		if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-			return rc;
+	if ((rc = cli_parse_options(ctx, argc, argv, opts, NULL, NULL)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_expect_args(ctx, argc, argv, 0, 0, "")))
 		return rc;
 	if (!(drv = cli_driver(ctx)))
 		return CLI_EXIT_FAILED;
-	if (drv->ops->list(drv, &vms, &n, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->list(drv, &vms, &n, err, sizeof(err)) < 0)
+		return cli_failed(err);
 	s0 = calloc((size_t)n + 1, sizeof(*s0));
 	s1 = calloc((size_t)n + 1, sizeof(*s1));
 	have = calloc((size_t)n + 1, sizeof(*have));

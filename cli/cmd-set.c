@@ -8,6 +8,18 @@ enum {
 	SET_OPT_MEMORY,
 };
 
+static int set_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
+{
+	struct vm_settings *changes = opaque;
+	char err[512];
+
+	if (opt == SET_OPT_CPUS
+		? cli_parse_count(arg, "--cpus", 1, 64, &changes->vcpus, err, sizeof(err))
+		: cli_parse_mib(arg, "--memory", &changes->memory_mib, err, sizeof(err)))
+		return cli_usage_error(ctx, "%s", err);
+	return CLI_CONTINUE;
+}
+
 static int set_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -21,35 +33,19 @@ static int set_exec(struct cli_ctx *ctx, int argc, char **argv)
 	char err[512] = "", what[128] = "", mem[32];
 	struct driver *drv;
 	const char *name;
-	int c, rc;
+	int rc;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == SET_OPT_CPUS) {
-			if (cli_parse_count(optarg, "--cpus", 1, 64, &changes.vcpus, err,
-					    sizeof(err)))
-				return cli_usage_error(ctx, "%s", err);
-		} else if (c == SET_OPT_MEMORY) {
-			if (cli_parse_mib(optarg, "--memory", &changes.memory_mib, err,
-					  sizeof(err)))
-				return cli_usage_error(ctx, "%s", err);
-		} else if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE) {
-			return rc;
-		}
-	}
-	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
-		return rc;
-	name = argv[optind];
-	if ((rc = cli_check_name(ctx, name)))
+	/* Connect only after the last usage check: bad usage is found first. */
+	if ((rc = cli_vm_command(ctx, argc, argv, opts, set_opt, &changes, &name, NULL)) !=
+	    CLI_CONTINUE)
 		return rc;
 	if (!changes.vcpus && !changes.memory_mib)
 		return cli_usage_error(
 		    ctx, "nothing to change for VM '%s': give --cpus and/or --memory", name);
 	if (!(drv = cli_driver(ctx)))
 		return CLI_EXIT_FAILED;
-	if (drv->ops->set(drv, name, &changes, &at_next_start, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->set(drv, name, &changes, &at_next_start, err, sizeof(err)) < 0)
+		return cli_failed(err);
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
 

@@ -20,27 +20,15 @@ static int stats_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct driver *drv;
 	const char *name;
 	double pct, secs, rd_rate, wr_rate;
-	int c, rc;
+	int rc;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1)
-		if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE)
-			return rc;
-	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
+	if ((rc = cli_vm_command(ctx, argc, argv, opts, NULL, NULL, &name, &drv)) != CLI_CONTINUE)
 		return rc;
-	name = argv[optind];
-	if ((rc = cli_check_name(ctx, name)))
-		return rc;
-	if (!(drv = cli_driver(ctx)))
-		return CLI_EXIT_FAILED;
-	if (drv->ops->stats(drv, name, &s0, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->stats(drv, name, &s0, err, sizeof(err)) < 0)
+		return cli_failed(err);
 	cli_sleep_ms(STATS_INTERVAL_MS);
-	if (drv->ops->stats(drv, name, &s1, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return CLI_EXIT_FAILED;
-	}
+	if (drv->ops->stats(drv, name, &s1, err, sizeof(err)) < 0)
+		return cli_failed(err);
 	pct = vm_stats_cpu_percent(&s0, &s1);
 	secs = s1.timestamp_ns > s0.timestamp_ns ? (double)(s1.timestamp_ns - s0.timestamp_ns) / 1e9
 						 : 0;

@@ -217,6 +217,30 @@ enum {
 	TOP_OPT_ITERATIONS,
 };
 
+struct top_opts {
+	int iterations; /* 0: until 'q' */
+	int delay_ms;
+};
+
+static int top_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
+{
+	struct top_opts *o = opaque;
+	char err[512] = "", *end;
+	double d;
+
+	if (opt == TOP_OPT_DELAY) {
+		d = strtod(arg, &end);
+		if (!arg[0] || *end || !(d >= 0.1 && d <= 3600))
+			return cli_usage_error(
+			    ctx, "invalid --delay '%s': use seconds from 0.1 to 3600", arg);
+		o->delay_ms = (int)(d * 1000);
+	} else if (cli_parse_count(arg, "--iterations", 1, 1000000000, &o->iterations, err,
+				   sizeof(err))) {
+		return cli_usage_error(ctx, "%s", err);
+	}
+	return CLI_CONTINUE;
+}
+
 static int top_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,29 +249,15 @@ static int top_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
+	struct top_opts o = {.iterations = 0, .delay_ms = 1000};
 	struct top_state st = {0};
-	int iterations = 0, delay_ms = 1000, c, rc = CLI_EXIT_OK;
 	bool read_keys = false;
-	char err[512] = "", *end;
+	char err[512] = "";
 	struct driver *drv;
-	double d;
+	int rc;
 
-	while ((c = cli_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == TOP_OPT_DELAY) {
-			d = strtod(optarg, &end);
-			if (!optarg[0] || *end || !(d >= 0.1 && d <= 3600))
-				return cli_usage_error(
-				    ctx, "invalid --delay '%s': use seconds from 0.1 to 3600",
-				    optarg);
-			delay_ms = (int)(d * 1000);
-		} else if (c == TOP_OPT_ITERATIONS) {
-			if (cli_parse_count(optarg, "--iterations", 1, 1000000000, &iterations, err,
-					    sizeof(err)))
-				return cli_usage_error(ctx, "%s", err);
-		} else if ((rc = cli_common_opt(ctx, c, argv)) != CLI_CONTINUE) {
-			return rc;
-		}
-	}
+	if ((rc = cli_parse_options(ctx, argc, argv, opts, top_opt, &o)) != CLI_CONTINUE)
+		return rc;
 	if ((rc = cli_expect_args(ctx, argc, argv, 0, 0, "")))
 		return rc;
 	if (!(drv = cli_driver(ctx)))
@@ -275,12 +285,12 @@ static int top_exec(struct cli_ctx *ctx, int argc, char **argv)
 		if (st.nprev && top_wait(read_keys, TOP_FIRST_SAMPLE_MS))
 			goto out;
 	}
-	for (int frame = 0; !iterations || frame < iterations; frame++) {
+	for (int frame = 0; !o.iterations || frame < o.iterations; frame++) {
 		struct top_sample *cur = NULL;
 		struct vm_info *vms = NULL;
 		int nvms = 0, ncur = 0;
 
-		if (frame && top_wait(read_keys, delay_ms))
+		if (frame && top_wait(read_keys, o.delay_ms))
 			break;
 		if (top_sample_all(drv, &vms, &nvms, &cur, &ncur, err, sizeof(err)) < 0) {
 			free(vms);

@@ -59,9 +59,9 @@ void cli_print_command_help(const struct cli_command *cmd, FILE *fp)
 }
 
 /* getopt_long with our conventions: options may follow the arguments
- * (`virtty define web --cpus 2`), errors are reported by cli_common_opt
+ * (`virtty define web --cpus 2`), errors are reported by util_common_opt
  * rather than by getopt itself. main() resets optind before each command. */
-int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts)
+static int util_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts)
 {
 	opterr = 0;
 	return getopt_long(argc, argv, ":h", opts, NULL);
@@ -69,7 +69,7 @@ int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *
 
 /* Handles --json, --help and getopt's errors. Returns CLI_CONTINUE, or the
  * exit status the command should return now. */
-int cli_common_opt(struct cli_ctx *ctx, int opt, char **argv)
+static int util_common_opt(struct cli_ctx *ctx, int opt, char **argv)
 {
 	const char *what = optind > 0 ? argv[optind - 1] : "?";
 
@@ -89,6 +89,26 @@ int cli_common_opt(struct cli_ctx *ctx, int opt, char **argv)
 	default:
 		return cli_usage_error(ctx, "option '%s' is not handled", what);
 	}
+}
+
+/* The option loop of every command: its own options (numbered from
+ * CLI_OPT_FIRST_PRIVATE) go to on_opt, the shared ones and getopt's errors
+ * to util_common_opt. Returns CLI_CONTINUE, or the exit status the command
+ * should return now (CLI_EXIT_OK after --help). */
+int cli_parse_options(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts,
+		      cli_option_fn on_opt, void *opaque)
+{
+	int c, rc;
+
+	while ((c = util_getopt(ctx, argc, argv, opts)) != -1) {
+		if (on_opt && c >= CLI_OPT_FIRST_PRIVATE)
+			rc = on_opt(ctx, c, optarg, opaque);
+		else
+			rc = util_common_opt(ctx, c, argv);
+		if (rc != CLI_CONTINUE)
+			return rc;
+	}
+	return CLI_CONTINUE;
 }
 
 /* Checks the number of positional arguments left after the options. */
@@ -116,6 +136,33 @@ struct driver *cli_driver(struct cli_ctx *ctx)
 	if (!ctx->drv)
 		cli_error("%s", err[0] ? err : "cannot open the connection");
 	return ctx->drv;
+}
+
+/* The start of every command on one VM: its options, exactly one VM name
+ * (checked), and, when drv is not NULL, the connection. Returns
+ * CLI_CONTINUE with *name (and *drv) set, or the exit status to return now. */
+int cli_vm_command(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts,
+		   cli_option_fn on_opt, void *opaque, const char **name, struct driver **drv)
+{
+	int rc;
+
+	if ((rc = cli_parse_options(ctx, argc, argv, opts, on_opt, opaque)) != CLI_CONTINUE)
+		return rc;
+	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "VM name")))
+		return rc;
+	*name = argv[optind];
+	if ((rc = cli_check_name(ctx, *name)))
+		return rc;
+	if (drv && !(*drv = cli_driver(ctx)))
+		return CLI_EXIT_FAILED;
+	return CLI_CONTINUE;
+}
+
+/* An operation failed: say why (err names the VM). */
+int cli_failed(const char *err)
+{
+	cli_error("%s", err);
+	return CLI_EXIT_FAILED;
 }
 
 /* A bad name is bad usage: nothing was tried. */

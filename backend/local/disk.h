@@ -8,7 +8,11 @@
 
 #include "driver.h"
 
-/* Create a new sparse raw image of size_bytes (a positive multiple of 512).
+/* Whether size_bytes can be an image's size: a positive multiple of 512
+ * (-EINVAL) that fits in an off_t (-EFBIG). */
+int disk_check_size(const char *path, uint64_t size_bytes, char *err, size_t errlen);
+
+/* Create a new sparse raw image of size_bytes (see disk_check_size).
  * Refuses to overwrite an existing file (-EEXIST). Nothing is left behind
  * on failure. progress (may be NULL) is told (size, size) once at the end. */
 int disk_create_raw(const char *path, uint64_t size_bytes, const struct progress *progress,
@@ -24,12 +28,13 @@ int disk_copy(const char *src, const char *dst, const struct progress *progress,
 	      uint64_t total, char *err, size_t errlen);
 
 struct disk_info {
-	char format[16];          /* "raw" */
+	char format[16];          /* "raw" or "qcow2" */
 	uint64_t virtual_size;    /* bytes the guest sees */
 	uint64_t allocated_bytes; /* bytes the file uses on the host */
 };
 
-/* What an image is (raw only for now; qcow2 later). */
+/* What an image (a regular file or a block device) is: its format
+ * ("qcow2" from the header's magic, else "raw") and sizes. */
 int disk_get_info(const char *path, struct disk_info *out, char *err, size_t errlen);
 
 #endif

@@ -152,6 +152,35 @@ static int local_control_running(struct driver *drv, const char *name, const cha
 	return local_control(drv, name, cmd, args, LOCAL_COMMAND_TIMEOUT_MS, data, err, errlen);
 }
 
+/* Take the VM's lock (waiting for it if wait) and read its state under
+ * it, so that what the caller decides from info holds until local_unlock.
+ * With cfg, also allocate a config (big: paths and command line) for the
+ * caller to fill. Returns the lock, or -errno with err set. */
+static int local_lock(struct driver *drv, const char *name, bool wait, struct vm_info *info,
+		      struct vm_config **cfg, char *err, size_t errlen)
+{
+	int lock;
+
+	if (cfg && !(*cfg = malloc(sizeof(**cfg)))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	lock = store_lock_vm(local_store(drv), name, wait, err, errlen);
+	if (lock < 0 && cfg) {
+		free(*cfg);
+		*cfg = NULL;
+	}
+	if (lock >= 0)
+		local_probe(drv, name, info);
+	return lock;
+}
+
+static void local_unlock(int lock, struct vm_config *cfg)
+{
+	store_unlock_vm(lock);
+	free(cfg);
+}
+
 /* ---- list, info, get_config ---- */
 
 /* The configuration as text, to tell whether it changed since the start. */
@@ -355,10 +384,9 @@ static int local_undefine(struct driver *drv, const char *name, unsigned flags, 
 	r = local_require_vm(drv, name, err, errlen);
 	if (r)
 		return r;
-	lock = store_lock_vm(local_store(drv), name, false, err, errlen);
+	lock = local_lock(drv, name, false, &info, NULL, err, errlen);
 	if (lock < 0)
 		return lock;
-	local_probe(drv, name, &info);
 	if (local_state_is_active(info.state)) {
 		snprintf(err, errlen, "VM '%s' is %s; use 'virtty destroy %s' first", name,
 			 vm_state_name(info.state), name);
@@ -369,7 +397,7 @@ static int local_undefine(struct driver *drv, const char *name, unsigned flags, 
 		if (!r)
 			local_remove_runtime(drv, name);
 	}
-	store_unlock_vm(lock);
+	local_unlock(lock, NULL);
 	return r;
 }
 
@@ -446,19 +474,11 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 	r = local_require_vm(drv, name, err, errlen);
 	if (r)
 		return r;
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
 	/* Wait: of two `virtty start` at once, the second then finds the VM
 	 * running instead of starting a second VMM. */
-	lock = store_lock_vm(st, name, true, err, errlen);
-	if (lock < 0) {
-		free(cfg);
+	lock = local_lock(drv, name, true, &info, &cfg, err, errlen);
+	if (lock < 0)
 		return lock;
-	}
-	local_probe(drv, name, &info);
 	if (local_state_is_active(info.state)) {
 		if (info.state == VM_STATE_PAUSED)
 			snprintf(err, errlen, "VM '%s' is already running (paused); 'virtty resume %s' "
@@ -548,10 +568,9 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 		r = r < 0 ? r : -EIO;
 	}
 out:
-	store_unlock_vm(lock);
+	local_unlock(lock, cfg);
 	free(output);
 	free(ini);
-	free(cfg);
 	return r;
 }
 
@@ -612,10 +631,9 @@ static int local_destroy(struct driver *drv, const char *name, char *err, size_t
 	r = local_require_vm(drv, name, err, errlen);
 	if (r)
 		return r;
-	lock = store_lock_vm(local_store(drv), name, false, err, errlen);
+	lock = local_lock(drv, name, false, &info, NULL, err, errlen);
 	if (lock < 0)
 		return lock;
-	local_probe(drv, name, &info);
 	if (!local_state_is_active(info.state)) {
 		r = local_not_running(name, err, errlen);
 		goto out;
@@ -645,7 +663,7 @@ static int local_destroy(struct driver *drv, const char *name, char *err, size_t
 		r = -ETIMEDOUT;
 	}
 out:
-	store_unlock_vm(lock);
+	local_unlock(lock, NULL);
 	return r;
 }
 
@@ -683,16 +701,9 @@ static int local_set(struct driver *drv, const char *name, const struct vm_setti
 		snprintf(err, errlen, "VM '%s': %d vCPUs: use 1 to 64", name, changes->vcpus);
 		return -EINVAL;
 	}
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	lock = store_lock_vm(local_store(drv), name, false, err, errlen);
-	if (lock < 0) {
-		free(cfg);
+	lock = local_lock(drv, name, false, &info, &cfg, err, errlen);
+	if (lock < 0)
 		return lock;
-	}
 	r = store_read_config(local_store(drv), name, cfg, err, errlen);
 	if (!r) {
 		if (changes->vcpus)
@@ -701,12 +712,10 @@ static int local_set(struct driver *drv, const char *name, const struct vm_setti
 			cfg->memory_mib = changes->memory_mib;
 		r = store_write_config(local_store(drv), cfg, err, errlen);
 	}
-	if (!r) {
-		local_probe(drv, name, &info);
-		*at_next_start = local_state_is_active(info.state);
-	}
-	store_unlock_vm(lock);
-	free(cfg);
+	/* No VMM can start while we hold the lock: the state read with it
+	 * still says whether one runs. */
+	*at_next_start = !r && local_state_is_active(info.state);
+	local_unlock(lock, cfg);
 	return r;
 }
 
@@ -749,17 +758,9 @@ static int local_clone(struct driver *drv, const char *name, const char *new_nam
 		snprintf(err, errlen, "VM '%s' already exists", new_name);
 		return -EEXIST;
 	}
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	lock = store_lock_vm(st, name, false, err, errlen);
-	if (lock < 0) {
-		free(cfg);
+	lock = local_lock(drv, name, false, &info, &cfg, err, errlen);
+	if (lock < 0)
 		return lock;
-	}
-	local_probe(drv, name, &info);
 	if (local_state_is_active(info.state)) {
 		snprintf(err, errlen, "VM '%s' is %s; shut it down first ('virtty shutdown %s')",
 			 name, vm_state_name(info.state), name);
@@ -805,8 +806,7 @@ static int local_clone(struct driver *drv, const char *name, const char *new_nam
 undo:
 	store_remove_vm(st, new_name, true, msg, sizeof(msg));
 out:
-	store_unlock_vm(lock);
-	free(cfg);
+	local_unlock(lock, cfg);
 	return r;
 }
 

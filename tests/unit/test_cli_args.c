@@ -313,32 +313,6 @@ START_TEST(test_disk_create_and_info)
 }
 END_TEST
 
-START_TEST(test_disk_info_qcow2_header)
-{
-	unsigned char hdr[512] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3};
-	char path[512], format[16], err[256];
-	uint64_t virt = 0, alloc = 0;
-	int fd;
-
-	/* Virtual size at offset 24, big-endian: 10 GiB. */
-	hdr[24 + 3] = 0x02;
-	hdr[24 + 4] = 0x80;
-	snprintf(path, sizeof(path), "%s/q.qcow2", tmpdir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
-	close(fd);
-	ck_assert_int_eq(
-	    cli_disk_probe(path, format, sizeof(format), &virt, &alloc, err, sizeof(err)), 0);
-	ck_assert_str_eq(format, "qcow2");
-	ck_assert_uint_eq(virt, 10ULL << 30);
-	ck_assert_int_lt(cli_disk_probe("/nonexistent/x.img", format, sizeof(format), &virt, &alloc,
-					err, sizeof(err)),
-			 0);
-	ck_assert_ptr_nonnull(strstr(err, "disk '/nonexistent/x.img'"));
-}
-END_TEST
-
 static Suite *cli_args_suite(void)
 {
 	Suite *s = suite_create("cli_args");
@@ -358,7 +332,6 @@ static Suite *cli_args_suite(void)
 	tcase_add_test(prog, test_no_command_prints_usage);
 	tcase_add_test(prog, test_failed_operations_exit_1);
 	tcase_add_test(prog, test_disk_create_and_info);
-	tcase_add_test(prog, test_disk_info_qcow2_header);
 	suite_add_tcase(s, prog);
 	return s;
 }

@@ -1,6 +1,6 @@
-/* Raw disk images (backend/local/disk.c): new images are sparse, copies
- * keep holes as holes and the data exact, progress is reported and a
- * cancelled copy leaves nothing behind. */
+/* Disk images (backend/local/disk.c): new images are sparse, copies keep
+ * holes as holes and the data exact, progress is reported, a cancelled
+ * copy leaves nothing behind, and a qcow2 image is recognised. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +221,29 @@ START_TEST(copy_errors_name_the_disk)
 }
 END_TEST
 
+START_TEST(info_reads_qcow2_header)
+{
+	unsigned char hdr[512] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+	char path[512], err[256];
+	struct disk_info info;
+	int fd;
+
+	/* Virtual size at offset 24, big-endian: 10 GiB. */
+	hdr[24 + 3] = 0x02;
+	hdr[24 + 4] = 0x80;
+	path_of(path, "q.qcow2");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	close(fd);
+	ck_assert_int_eq(disk_get_info(path, &info, err, sizeof(err)), 0);
+	ck_assert_str_eq(info.format, "qcow2");
+	ck_assert_uint_eq(info.virtual_size, 10ULL << 30);
+	ck_assert_int_lt(disk_get_info("/nonexistent/x.img", &info, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "disk '/nonexistent/x.img'"));
+}
+END_TEST
+
 static Suite *disk_suite(void)
 {
 	Suite *s = suite_create("local_disk");
@@ -234,6 +257,7 @@ static Suite *disk_suite(void)
 	tcase_add_test(tc, copies_share_one_progress_total);
 	tcase_add_test(tc, cancelled_copy_leaves_nothing);
 	tcase_add_test(tc, copy_errors_name_the_disk);
+	tcase_add_test(tc, info_reads_qcow2_header);
 	suite_add_tcase(s, tc);
 	return s;
 }
