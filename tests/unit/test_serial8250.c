@@ -298,6 +298,26 @@ static void kbc_expect_empty(void)
 	ck_assert_uint_eq(kbc_in(0x64) & 0x01, 0);
 }
 
+/* Linux's MUX probe loops bytes back through D3 with both ports disabled
+ * in the command byte; a real controller still delivers them, otherwise
+ * the probe waits out its timeout (1.6 s of every boot). */
+START_TEST(test_i8042_loop_with_ports_disabled)
+{
+	kbc_out(0x64, 0x60);
+	kbc_out(0x60, 0x74); /* both ports disabled */
+	kbc_out(0x64, 0xD3);
+	kbc_out(0x60, 0xF0);
+	ck_assert_uint_eq(kbc_in(0x64) & 0x21, 0x21);
+	ck_assert_uint_eq(kbc_read(), 0xF0);
+	ck_assert_int_eq(rec.level[LAYOUT_GSI_I8042_AUX], 0);
+	kbc_out(0x64, 0xD2);
+	kbc_out(0x60, 0x42);
+	ck_assert_uint_eq(kbc_in(0x64) & 0x21, 0x01);
+	ck_assert_uint_eq(kbc_read(), 0x42);
+	kbc_expect_empty();
+}
+END_TEST
+
 START_TEST(test_i8042_self_tests)
 {
 	kbc_out(0x64, 0xAA);
@@ -471,6 +491,7 @@ static Suite *serial_suite(void)
 	tc = tcase_create("i8042");
 	tcase_add_checked_fixture(tc, kbc_setup, kbc_teardown);
 	tcase_add_test(tc, test_i8042_self_tests);
+	tcase_add_test(tc, test_i8042_loop_with_ports_disabled);
 	tcase_add_test(tc, test_i8042_command_byte);
 	tcase_add_test(tc, test_i8042_keyboard_reset_and_id);
 	tcase_add_test(tc, test_i8042_keys_and_ctrl_alt_del);
