@@ -1,12 +1,20 @@
 /* `virtty [-c URI] [--json] COMMAND [ARGS]`: global options, the command
- * table, and dispatch. With no command it prints a short usage (the TUI
- * will open there in a later version). */
+ * table, and dispatch. With no command it opens the full-screen TUI. */
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "tui.h"
+
+/* Options of the TUI itself (no command given). */
+enum {
+	MAIN_OPT_THEME = CLI_OPT_JSON + 1,
+	MAIN_OPT_REFRESH,
+};
 
 const struct cli_command *const cli_commands[] = {
     &cli_cmd_list,
@@ -93,21 +101,17 @@ const char *cli_suggest_command(const char *name)
 	return NULL;
 }
 
-static void main_usage(FILE *fp, bool full)
+static void main_usage(FILE *fp)
 {
-	fputs("Usage: virtty [-c URI] [--json] COMMAND [ARGS]\n"
-	      "Manage virtual machines from the terminal.\n",
+	fputs("Usage: virtty [-c URI] [--theme NAME] [--refresh SECONDS]\n"
+	      "       virtty [-c URI] [--json] COMMAND [ARGS]\n"
+	      "Manage virtual machines from the terminal: with no command, the full-screen\n"
+	      "interface opens.\n",
 	      fp);
-	if (!full) {
-		fputs(
-		    "\nThe full-screen interface comes in a later version; for now use a command,\n"
-		    "e.g. 'virtty list' or 'virtty host-check'. See 'virtty --help' for all "
-		    "commands.\n",
-		    fp);
-		return;
-	}
 	fputs("\nOptions:\n"
 	      "  -c, --connect URI     connection to use (default: local)\n"
+	      "  --theme NAME          colour theme of the full-screen interface\n"
+	      "  --refresh SECONDS     how often it samples the VMs (default: 1)\n"
 	      "  --json                machine-readable output\n"
 	      "  -h, --help            this help ('virtty COMMAND --help' for a command)\n"
 	      "  -V, --version         print the version\n"
@@ -120,16 +124,55 @@ static void main_usage(FILE *fp, bool full)
 	      fp);
 }
 
+static int main_parse_refresh(const char *text, unsigned *ms)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(text, &end);
+	if (errno || end == text || *end || !(s >= 0.2 && s <= 60))
+		return -EINVAL;
+	*ms = (unsigned)(s * 1000 + 0.5);
+	return 0;
+}
+
+/* No command: the full-screen interface, if there is a terminal to draw on. */
+static int main_run_tui(struct cli_ctx *ctx, struct tui_options *opts)
+{
+	struct driver *drv;
+	int rc;
+
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		cli_error("the full-screen interface needs a terminal (%s is not one); "
+			  "use a command such as 'virtty list', see 'virtty --help'",
+			  isatty(STDOUT_FILENO) ? "standard input" : "standard output");
+		return CLI_EXIT_USAGE;
+	}
+	drv = cli_driver(ctx);
+	if (!drv)
+		return CLI_EXIT_FAILED;
+	opts->uri = ctx->uri;
+	rc = tui_main(drv, opts);
+	driver_close(drv);
+	ctx->drv = NULL;
+	return rc < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
 int cli_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"connect", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, CLI_OPT_JSON},
+	    {"theme", required_argument, NULL, MAIN_OPT_THEME},
+	    {"refresh", required_argument, NULL, MAIN_OPT_REFRESH},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_ctx ctx = {0};
+	struct tui_options tui_opts = {0};
+	bool tui_only = false; /* an option that makes sense only for the TUI */
 	const struct cli_command *cmd;
 	int c, rc;
 
@@ -144,8 +187,21 @@ int cli_main(int argc, char **argv)
 		case CLI_OPT_JSON:
 			ctx.json = true;
 			break;
+		case MAIN_OPT_THEME:
+			if (!*optarg)
+				return cli_usage_error(NULL, "--theme needs a theme name");
+			tui_opts.theme = optarg;
+			tui_only = true;
+			break;
+		case MAIN_OPT_REFRESH:
+			if (main_parse_refresh(optarg, &tui_opts.interval_ms) < 0)
+				return cli_usage_error(
+				    NULL, "--refresh '%s': give seconds between 0.2 and 60",
+				    optarg);
+			tui_only = true;
+			break;
 		case 'h':
-			main_usage(stdout, true);
+			main_usage(stdout);
 			return CLI_EXIT_OK;
 		case 'V':
 			printf("virtty %s\n", PACKAGE_VERSION);
@@ -158,10 +214,11 @@ int cli_main(int argc, char **argv)
 			return cli_usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		main_usage(stdout, false);
-		return CLI_EXIT_OK;
-	}
+	if (optind >= argc)
+		return main_run_tui(&ctx, &tui_opts);
+	if (tui_only)
+		return cli_usage_error(NULL, "--theme and --refresh are options of the full-screen "
+					     "interface: give no command");
 	cmd = cli_find_command(argv[optind]);
 	if (!cmd) {
 		const char *suggestion = cli_suggest_command(argv[optind]);

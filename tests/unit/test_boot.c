@@ -1082,6 +1082,10 @@ static Suite *boot_suite(void)
 	Suite *s = suite_create("boot");
 	TCase *tc = tcase_create("load");
 
+	/* A hang guard, not a speed check: the mutation loop writes 600 files
+	 * and can take seconds on a loaded machine. */
+	tcase_set_timeout(tc, 120);
+
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bzimage_loads);
 	tcase_add_test(tc, test_bzimage_header_copy_stops_at_header_end);

@@ -246,13 +246,20 @@ END_TEST
 START_TEST(test_no_command_prints_usage)
 {
 	const char *none[] = {NULL};
+	const char *theme_with_command[] = {"--theme", "dark", "list", NULL};
 	const char *version[] = {"--version", NULL};
 	struct run r;
 
+	/* No command opens the full-screen interface, which needs a terminal:
+	 * without one (as here) it is refused with a pointer to the commands. */
 	run_cli(&r, none);
-	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "Usage: virtty"));
-	ck_assert_ptr_nonnull(strstr(r.out, "virtty --help"));
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "needs a terminal"));
+	ck_assert_ptr_nonnull(strstr(r.err, "virtty --help"));
+	ck_assert_str_eq(r.out, "");
+	/* TUI-only options make no sense with a command. */
+	run_cli(&r, theme_with_command);
+	ck_assert_int_eq(r.status, 2);
 	run_cli(&r, version);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, PACKAGE_VERSION));

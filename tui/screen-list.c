@@ -1,0 +1,749 @@
+/* The main window: the connection header and its VMs, one row each, with
+ * sorting, a name filter, marks for bulk actions, and the lifecycle keys.
+ * The list logic (layout, sort, filter, marks) lives in vmlist.c. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tui.h"
+#include "vmlist.h"
+
+#define LIST_HEADER_ROWS 2 /* the connection line and the column headings */
+#define LIST_FILTER_MAX	 64
+
+struct list_state {
+	int cursor, top;		   /* index into rows; first row shown */
+	char cursor_name[VM_NAME_MAX + 1]; /* followed across re-sorts */
+	enum vmlist_col sort_col;
+	bool sort_desc;
+	char filter[LIST_FILTER_MAX];
+	bool editing_filter;
+	struct vmlist_marks marks;
+	int *rows;
+	int nr_rows, rows_cap;
+	int page; /* rows that fit, from the last draw */
+	struct vmlist_layout layout;
+};
+
+/* Fits 80 columns; Enter (info) is in the help and on double-click. */
+static const struct keybar_item list_keybar[] = {
+    {"F1", "Help", KEY_F(1)}, {"s", "Start", 's'},  {"d", "Shutdown", 'd'}, {"p", "Pause", 'p'},
+    {"F", "Off", 'F'},	      {"D", "Delete", 'D'}, {"/", "Filter", '/'},   {">", "Sort", '>'},
+    {"Tab", "Host", '\t'},    {"t", "Theme", 't'},  {"q", "Quit", 'q'},	    {NULL, NULL, 0},
+};
+
+static const struct keybar_item list_filter_keybar[] = {
+    {"Enter", "Keep filter", '\n'},
+    {"Esc", "Clear", 27},
+    {NULL, NULL, 0},
+};
+
+static const struct tui_binding list_help[] = {
+    {"VM list", NULL},
+    {"Up/Down, j/k", "move the cursor"},
+    {"PgUp/PgDn, Home/End", "move by a page, to the first/last VM"},
+    {"Enter", "information on the VM (double-click too)"},
+    {"space", "mark/unmark; actions then apply to the marked VMs"},
+    {"*", "mark every VM shown"},
+    {"U", "unmark all"},
+    {"s", "start"},
+    {"d", "shut down (asks the guest, like a power button)"},
+    {"p", "pause, or resume a paused VM"},
+    {"R", "reboot: a hard reset (asks first)"},
+    {"F, F9", "force off: pull the plug (asks first)"},
+    {"D", "delete the VM (asks first; its disks are moved aside)"},
+    {"/", "filter by name (Enter keeps it, Esc clears it)"},
+    {"<, >, F6", "sort by the previous/next column (or click a heading)"},
+    {"I", "invert the sort order"},
+    {NULL, NULL},
+};
+
+static struct list_state *list_state(struct screen *scr)
+{
+	return scr->priv;
+}
+
+static void list_enter(struct tui *tui, struct screen *scr)
+{
+	struct list_state *st = calloc(1, sizeof(*st));
+
+	(void)tui;
+	if (st)
+		st->sort_col = VMLIST_COL_NAME;
+	scr->priv = st;
+}
+
+static void list_destroy(struct screen *scr)
+{
+	struct list_state *st = list_state(scr);
+
+	if (!st)
+		return;
+	vmlist_free_marks(&st->marks);
+	free(st->rows);
+	free(st);
+	scr->priv = NULL;
+}
+
+/* Rebuild the rows from the model (lock held) and put the cursor back on
+ * the VM it was on. */
+static void list_update_rows(struct tui *tui, struct list_state *st)
+{
+	const struct tui_model *m = &tui->model;
+
+	if (m->nr_vms > st->rows_cap) {
+		int *p = realloc(st->rows, sizeof(*p) * (size_t)m->nr_vms);
+
+		if (!p) {
+			st->nr_rows = 0;
+			return;
+		}
+		st->rows = p;
+		st->rows_cap = m->nr_vms;
+	}
+	st->nr_rows =
+	    vmlist_rows(m->vms, m->nr_vms, st->filter, st->sort_col, st->sort_desc, st->rows);
+	vmlist_prune_marks(&st->marks, m->vms, m->nr_vms);
+	if (st->cursor_name[0]) {
+		for (int i = 0; i < st->nr_rows; i++) {
+			if (!strcmp(m->vms[st->rows[i]].info.name, st->cursor_name)) {
+				st->cursor = i;
+				break;
+			}
+		}
+	}
+	if (st->cursor >= st->nr_rows)
+		st->cursor = st->nr_rows - 1;
+	if (st->cursor < 0)
+		st->cursor = 0;
+	if (st->nr_rows)
+		snprintf(st->cursor_name, sizeof(st->cursor_name), "%s",
+			 m->vms[st->rows[st->cursor]].info.name);
+}
+
+static void list_move(struct list_state *st, const struct tui_model *m, int to)
+{
+	if (to >= st->nr_rows)
+		to = st->nr_rows - 1;
+	if (to < 0)
+		to = 0;
+	st->cursor = to;
+	if (st->nr_rows)
+		snprintf(st->cursor_name, sizeof(st->cursor_name), "%s",
+			 m->vms[st->rows[to]].info.name);
+}
+
+/* ---- drawing ---- */
+
+static void list_cell(const struct tui_vm *vm, enum vmlist_col col, char *buf, size_t len)
+{
+	bool live = vm->has_stats;
+	char a[16], b[16];
+
+	buf[0] = '\0';
+	switch (col) {
+	case VMLIST_COL_NAME:
+		snprintf(buf, len, "%s", vm->info.name);
+		break;
+	case VMLIST_COL_STATE:
+		snprintf(buf, len, "%s", vm_state_name(vm->info.state));
+		break;
+	case VMLIST_COL_VCPUS:
+		snprintf(buf, len, "%d", vm->info.vcpus);
+		break;
+	case VMLIST_COL_MEM:
+		vmlist_format_short((double)vm->info.memory_mib * 1024 * 1024, buf, len);
+		break;
+	case VMLIST_COL_CPU:
+		if (live && vm->cpu_hist.count)
+			snprintf(buf, len, "%.1f%%", vm->cpu_percent);
+		else
+			snprintf(buf, len, "-");
+		break;
+	case VMLIST_COL_DISK:
+		if (!live)
+			snprintf(buf, len, "-");
+		else {
+			vmlist_format_short(vm->disk_rd_rate, a, sizeof(a));
+			vmlist_format_short(vm->disk_wr_rate, b, sizeof(b));
+			snprintf(buf, len, "%s/%s", a, b);
+		}
+		break;
+	case VMLIST_COL_NET:
+		if (!live)
+			snprintf(buf, len, "-");
+		else {
+			vmlist_format_short(vm->net_rx_rate, a, sizeof(a));
+			vmlist_format_short(vm->net_tx_rate, b, sizeof(b));
+			snprintf(buf, len, "%s/%s", a, b);
+		}
+		break;
+	case VMLIST_COL_UPTIME:
+		if (vm->info.uptime_ms)
+			cli_format_duration(vm->info.uptime_ms, buf, len);
+		else
+			snprintf(buf, len, "-");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Text right-aligned in width cells (values are ASCII). */
+static void list_put_aligned(WINDOW *win, int y, int x, int width, const char *s, bool right)
+{
+	int w = (int)cli_utf8_width(s);
+
+	if (right && w < width) {
+		mvwhline(win, y, x, ' ', width - w);
+		tui_put(win, y, x + width - w, w, s, false);
+	} else {
+		tui_put(win, y, x, width, s, true);
+	}
+}
+
+static void list_draw_header(struct tui *tui, struct list_state *st, WINDOW *win, int cols)
+{
+	const struct tui_model *m = &tui->model;
+	char line[320];
+	int running = 0, x;
+
+	for (int i = 0; i < m->nr_vms; i++)
+		running += m->vms[i].info.state == VM_STATE_RUNNING;
+	wattrset(win, theme_attr(THEME_TITLE));
+	snprintf(line, sizeof(line), " %s%s  %d VM%s, %d running", tui->utf8 ? "\u25be " : "- ",
+		 tui->opts.uri && *tui->opts.uri ? tui->opts.uri : "Local", m->nr_vms,
+		 m->nr_vms == 1 ? "" : "s", running);
+	x = tui_put(win, 0, 0, cols, line, false);
+	wattrset(win, theme_attr(THEME_NORMAL));
+	snprintf(line, sizeof(line), "  sort: %s %s", vmlist_col_title(st->sort_col),
+		 tui->utf8 ? (st->sort_desc ? "\u25bc" : "\u25b2") : (st->sort_desc ? "v" : "^"));
+	x += tui_put(win, 0, x, cols - x, line, false);
+	if (st->editing_filter || st->filter[0]) {
+		snprintf(line, sizeof(line), "  filter: ");
+		x += tui_put(win, 0, x, cols - x, line, false);
+		wattrset(win, theme_attr(st->editing_filter ? THEME_INPUT : THEME_NORMAL));
+		snprintf(line, sizeof(line), "%s%s", st->filter, st->editing_filter ? "_" : "");
+		x += tui_put(win, 0, x, cols - x, line, false);
+		wattrset(win, theme_attr(THEME_NORMAL));
+		if (!st->editing_filter && st->nr_rows < m->nr_vms) {
+			snprintf(line, sizeof(line), " (%d shown)", st->nr_rows);
+			x += tui_put(win, 0, x, cols - x, line, false);
+		}
+	}
+	if (st->marks.n) {
+		wattrset(win, theme_attr(THEME_MARKED));
+		snprintf(line, sizeof(line), "  %d marked", st->marks.n);
+		x += tui_put(win, 0, x, cols - x, line, false);
+	}
+	if (m->list_error[0] && x < cols - 4) {
+		wattrset(win, theme_attr(THEME_ERROR));
+		snprintf(line, sizeof(line), "  %s", m->list_error);
+		tui_put(win, 0, x, cols - x, line, false);
+	}
+
+	/* Column headings; the sorted one underlined (its name and direction
+	 * are on the line above, so the headings keep their plain text). */
+	wattrset(win, theme_attr(THEME_HEADER));
+	mvwhline(win, 1, 0, ' ', cols);
+	for (int i = 0; i < st->layout.ncols; i++) {
+		enum vmlist_col c = st->layout.cols[i].col;
+
+		wattrset(win, theme_attr(THEME_HEADER) | (c == st->sort_col ? A_UNDERLINE : 0));
+		list_put_aligned(win, 1, st->layout.cols[i].x, st->layout.cols[i].width,
+				 vmlist_col_title(c), vmlist_col_right_aligned(c));
+	}
+}
+
+static void list_draw_row(struct tui *tui, struct list_state *st, WINDOW *win, int y, int cols,
+			  const struct tui_vm *vm, bool selected)
+{
+	bool marked = vmlist_is_marked(&st->marks, vm->info.name);
+	int base = theme_attr(selected ? THEME_SELECTED : marked ? THEME_MARKED : THEME_NORMAL);
+	char cell[128];
+
+	wattrset(win, base);
+	mvwhline(win, y, 0, ' ', cols);
+	if (marked)
+		mvwaddstr(win, y, 0, tui->utf8 ? "\u25cf" : "*");
+	for (int i = 0; i < st->layout.ncols; i++) {
+		enum vmlist_col c = st->layout.cols[i].col;
+		int x = st->layout.cols[i].x, w = st->layout.cols[i].width;
+
+		if (c == VMLIST_COL_GRAPH) {
+			if (vm->has_stats) {
+				int vcpus = vm->info.vcpus > 0 ? vm->info.vcpus : 1;
+
+				graph_draw(win, y, x, 1, w, &vm->cpu_hist, 100.0f * vcpus,
+					   tui->graph_style);
+			}
+			continue;
+		}
+		list_cell(vm, c, cell, sizeof(cell));
+		if (c == VMLIST_COL_STATE && !selected)
+			wattrset(win, theme_attr(theme_state_role(vm->info.state)));
+		else if (!strcmp(cell, "-") && !selected)
+			wattrset(win, theme_attr(THEME_DIM));
+		else
+			wattrset(win, base);
+		list_put_aligned(win, y, x, w, cell, vmlist_col_right_aligned(c));
+	}
+	wattrset(win, base);
+}
+
+static void list_draw(struct tui *tui, struct screen *scr, WINDOW *win)
+{
+	struct list_state *st = list_state(scr);
+	const struct tui_model *m = &tui->model;
+	int rows, cols;
+
+	getmaxyx(win, rows, cols);
+	werase(win);
+	if (!st) {
+		mvwaddstr(win, 0, 0, "out of memory");
+		return;
+	}
+	vmlist_layout(cols, &st->layout);
+	list_update_rows(tui, st);
+	list_draw_header(tui, st, win, cols);
+
+	st->page = rows - LIST_HEADER_ROWS;
+	if (st->page < 1)
+		st->page = 1;
+	/* Scroll so the cursor stays visible. */
+	if (st->cursor < st->top)
+		st->top = st->cursor;
+	if (st->cursor >= st->top + st->page)
+		st->top = st->cursor - st->page + 1;
+	if (st->top > st->nr_rows - st->page)
+		st->top = st->nr_rows - st->page;
+	if (st->top < 0)
+		st->top = 0;
+
+	for (int i = 0; i < st->page && st->top + i < st->nr_rows; i++) {
+		int r = st->top + i;
+
+		list_draw_row(tui, st, win, LIST_HEADER_ROWS + i, cols, &m->vms[st->rows[r]],
+			      r == st->cursor);
+	}
+	wattrset(win, theme_attr(THEME_DIM));
+	if (!m->listed && !m->list_error[0])
+		tui_put(win, LIST_HEADER_ROWS, 2, cols - 2, "Reading the VM list...", false);
+	else if (m->listed && !m->nr_vms)
+		tui_put(win, LIST_HEADER_ROWS, 2, cols - 2,
+			"No VMs yet: define one with 'virtty define NAME --kernel FILE'.", false);
+	else if (!st->nr_rows && m->nr_vms)
+		tui_put(win, LIST_HEADER_ROWS, 2, cols - 2, "No VM name matches the filter.",
+			false);
+	wattrset(win, theme_attr(THEME_NORMAL));
+}
+
+/* ---- actions ---- */
+
+struct list_confirm {
+	enum tui_action action;
+	int n;
+	char (*names)[VM_NAME_MAX + 1];
+};
+
+static void list_confirm_free(void *opaque)
+{
+	struct list_confirm *c = opaque;
+
+	free(c->names);
+	free(c);
+}
+
+static void list_confirm_yes(struct tui *tui, void *opaque)
+{
+	struct list_confirm *c = opaque;
+
+	for (int i = 0; i < c->n; i++)
+		tui_request_action(tui, c->action, c->names[i]);
+}
+
+/* "Force off 3 VMs (a, b, c)?": as many names as fit a few lines, so the
+ * user sees what the marks cover. */
+static void list_confirm_names(char *text, size_t len, enum tui_action action,
+			       char (*names)[VM_NAME_MAX + 1], int n)
+{
+	char list[200] = "";
+	size_t used = 0;
+	int shown = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (used + strlen(names[i]) + 10 >= sizeof(list))
+			break;
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 names[i]);
+		shown++;
+	}
+	snprintf(text, len, "%s %d VMs (%s%s)?", tui_action_name(action), n, list,
+		 shown < n ? ", ..." : "");
+}
+
+static bool list_is_destructive(enum tui_action a)
+{
+	return a == TUI_ACTION_DESTROY || a == TUI_ACTION_UNDEFINE || a == TUI_ACTION_REBOOT;
+}
+
+/* The VMs an action is for: the marked ones it applies to, else the one
+ * under the cursor. Model lock held. Returns how many went into names. */
+static int list_targets(struct tui *tui, struct list_state *st, enum tui_action action,
+			char (*names)[VM_NAME_MAX + 1], int max, int *skipped)
+{
+	const struct tui_model *m = &tui->model;
+	int n = 0;
+
+	*skipped = 0;
+	if (st->marks.n) {
+		for (int i = 0; i < m->nr_vms && n < max; i++) {
+			const struct tui_vm *vm = &m->vms[i];
+
+			if (!vmlist_is_marked(&st->marks, vm->info.name))
+				continue;
+			if (!vmlist_action_applies(action, vm->info.state)) {
+				(*skipped)++;
+				continue;
+			}
+			snprintf(names[n++], VM_NAME_MAX + 1, "%s", vm->info.name);
+		}
+		return n;
+	}
+	if (st->nr_rows && n < max)
+		snprintf(names[n++], VM_NAME_MAX + 1, "%s", m->vms[st->rows[st->cursor]].info.name);
+	return n;
+}
+
+static enum tui_result list_action(struct tui *tui, struct list_state *st, enum tui_action action)
+{
+	struct tui_model *m = &tui->model;
+	char(*names)[VM_NAME_MAX + 1];
+	int n, skipped, cap;
+
+	pthread_mutex_lock(&m->lock);
+	list_update_rows(tui, st);
+	cap = m->nr_vms ? m->nr_vms : 1;
+	names = calloc((size_t)cap, sizeof(*names));
+	if (!names) {
+		pthread_mutex_unlock(&m->lock);
+		return TUI_HANDLED;
+	}
+	n = list_targets(tui, st, action, names, cap, &skipped);
+	pthread_mutex_unlock(&m->lock);
+
+	if (!n) {
+		if (st->marks.n)
+			tui_status(tui, TUI_STATUS_ERROR, "none of the %d marked VMs can %s now",
+				   st->marks.n, tui_action_name(action));
+		else
+			tui_status(tui, TUI_STATUS_ERROR, "no VM selected");
+		free(names);
+		return TUI_REDRAW;
+	}
+	if (list_is_destructive(action)) {
+		struct list_confirm *c = calloc(1, sizeof(*c));
+		char text[512], title[64];
+
+		if (!c) {
+			free(names);
+			return TUI_HANDLED;
+		}
+		c->action = action;
+		c->n = n;
+		c->names = names;
+		if (n == 1)
+			snprintf(text, sizeof(text), "%s VM '%s'?", tui_action_name(action),
+				 names[0]);
+		else
+			list_confirm_names(text, sizeof(text), action, names, n);
+		text[0] = (char)toupper((unsigned char)text[0]);
+		switch (action) {
+		case TUI_ACTION_DESTROY:
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 " The guest is stopped at once, like pulling the plug: "
+				 "data it has not written is lost.");
+			break;
+		case TUI_ACTION_REBOOT:
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 " This is a hard reset: the guest does not shut down first.");
+			break;
+		case TUI_ACTION_UNDEFINE:
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 " The definition is removed; disks in the VM's own storage are moved "
+				 "aside, disks elsewhere are not touched.");
+			break;
+		default:
+			break;
+		}
+		snprintf(title, sizeof(title), "Confirm %s", tui_action_name(action));
+		tui_push_screen(
+		    tui, dialog_confirm_new(title, text, list_confirm_yes, c, list_confirm_free));
+		return TUI_REDRAW;
+	}
+	for (int i = 0; i < n; i++)
+		tui_request_action(tui, action, names[i]);
+	if (n > 1 || skipped)
+		tui_status(tui, TUI_STATUS_INFO, "%s: %d VM%s%s", tui_action_name(action), n,
+			   n == 1 ? "" : "s",
+			   skipped ? " (marked VMs in another state skipped)" : "");
+	else
+		tui_status(tui, TUI_STATUS_INFO, "%s VM '%s'...", tui_action_name(action),
+			   names[0]);
+	free(names);
+	return TUI_REDRAW;
+}
+
+/* p: pause what runs, resume what is paused. */
+static enum tui_result list_pause_toggle(struct tui *tui, struct list_state *st)
+{
+	struct tui_model *m = &tui->model;
+	enum tui_action action = TUI_ACTION_PAUSE;
+
+	pthread_mutex_lock(&m->lock);
+	list_update_rows(tui, st);
+	if (st->marks.n) {
+		/* Bulk: resume if any marked VM is paused and none runs. */
+		bool any_running = false, any_paused = false;
+
+		for (int i = 0; i < m->nr_vms; i++) {
+			if (!vmlist_is_marked(&st->marks, m->vms[i].info.name))
+				continue;
+			any_running |= m->vms[i].info.state == VM_STATE_RUNNING;
+			any_paused |= m->vms[i].info.state == VM_STATE_PAUSED;
+		}
+		if (any_paused && !any_running)
+			action = TUI_ACTION_RESUME;
+	} else if (st->nr_rows && m->vms[st->rows[st->cursor]].info.state == VM_STATE_PAUSED) {
+		action = TUI_ACTION_RESUME;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return list_action(tui, st, action);
+}
+
+static void list_open_info(struct tui *tui, struct list_state *st)
+{
+	char name[VM_NAME_MAX + 1] = "";
+
+	pthread_mutex_lock(&tui->model.lock);
+	list_update_rows(tui, st);
+	if (st->nr_rows)
+		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
+	pthread_mutex_unlock(&tui->model.lock);
+	if (name[0])
+		tui_push_screen(tui, screen_info_new(tui, name));
+}
+
+/* ---- keys ---- */
+
+static enum tui_result list_filter_key(struct tui *tui, struct list_state *st, int key)
+{
+	size_t len = strlen(st->filter);
+
+	(void)tui;
+	switch (key) {
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		st->editing_filter = false;
+		return TUI_REDRAW;
+	case 27:
+		st->editing_filter = false;
+		st->filter[0] = '\0';
+		return TUI_REDRAW;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		if (len)
+			st->filter[len - 1] = '\0';
+		return TUI_REDRAW;
+	case 21: /* Ctrl-U */
+		st->filter[0] = '\0';
+		return TUI_REDRAW;
+	case KEY_UP:
+	case KEY_DOWN:
+		st->editing_filter = false;
+		return TUI_REDRAW;
+	}
+	/* Names are [A-Za-z0-9._-]: nothing else can match. */
+	if (key < 256 && (isalnum(key) || key == '.' || key == '_' || key == '-')) {
+		if (len + 1 < sizeof(st->filter)) {
+			st->filter[len] = (char)key;
+			st->filter[len + 1] = '\0';
+		}
+		return TUI_REDRAW;
+	}
+	return TUI_HANDLED; /* the filter line takes every key while open */
+}
+
+static enum tui_result list_key(struct tui *tui, struct screen *scr, int key)
+{
+	struct list_state *st = list_state(scr);
+	struct tui_model *m = &tui->model;
+	enum tui_result r = TUI_REDRAW;
+
+	if (!st)
+		return TUI_IGNORED;
+	if (st->editing_filter)
+		return list_filter_key(tui, st, key);
+
+	switch (key) {
+	case KEY_UP:
+	case 'k':
+	case KEY_DOWN:
+	case 'j':
+	case KEY_PPAGE:
+	case KEY_NPAGE:
+	case KEY_HOME:
+	case KEY_END:
+	case ' ':
+	case '*':
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		list_open_info(tui, st);
+		return TUI_REDRAW;
+	case 'U':
+		vmlist_clear_marks(&st->marks);
+		return TUI_REDRAW;
+	case 's':
+		return list_action(tui, st, TUI_ACTION_START);
+	case 'd':
+		return list_action(tui, st, TUI_ACTION_SHUTDOWN);
+	case 'p':
+		return list_pause_toggle(tui, st);
+	case 'R':
+		return list_action(tui, st, TUI_ACTION_REBOOT);
+	case 'F':
+	case KEY_F(9):
+		return list_action(tui, st, TUI_ACTION_DESTROY);
+	case 'D':
+		return list_action(tui, st, TUI_ACTION_UNDEFINE);
+	case '/':
+		st->editing_filter = true;
+		return TUI_REDRAW;
+	case 27:
+		if (!st->filter[0])
+			return TUI_IGNORED;
+		st->filter[0] = '\0';
+		return TUI_REDRAW;
+	case '<':
+		st->sort_col = vmlist_sort_next(st->sort_col, -1);
+		return TUI_REDRAW;
+	case '>':
+	case KEY_F(6):
+		st->sort_col = vmlist_sort_next(st->sort_col, 1);
+		return TUI_REDRAW;
+	case 'I':
+		st->sort_desc = !st->sort_desc;
+		return TUI_REDRAW;
+	default:
+		return TUI_IGNORED;
+	}
+
+	/* Cursor movement and marks: under the lock, on fresh rows. */
+	pthread_mutex_lock(&m->lock);
+	list_update_rows(tui, st);
+	switch (key) {
+	case KEY_UP:
+	case 'k':
+		list_move(st, m, st->cursor - 1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		list_move(st, m, st->cursor + 1);
+		break;
+	case KEY_PPAGE:
+		list_move(st, m, st->cursor - st->page);
+		break;
+	case KEY_NPAGE:
+		list_move(st, m, st->cursor + st->page);
+		break;
+	case KEY_HOME:
+		list_move(st, m, 0);
+		break;
+	case KEY_END:
+		list_move(st, m, st->nr_rows - 1);
+		break;
+	case ' ':
+		if (st->nr_rows) {
+			vmlist_toggle_mark(&st->marks, m->vms[st->rows[st->cursor]].info.name);
+			list_move(st, m, st->cursor + 1);
+		}
+		break;
+	case '*':
+		for (int i = 0; i < st->nr_rows; i++)
+			vmlist_mark(&st->marks, m->vms[st->rows[i]].info.name);
+		break;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+static enum tui_result list_mouse(struct tui *tui, struct screen *scr, const MEVENT *ev)
+{
+	struct list_state *st = list_state(scr);
+	struct tui_model *m = &tui->model;
+	int row;
+
+	if (!st)
+		return TUI_IGNORED;
+	if (ev->bstate & BUTTON4_PRESSED)
+		return list_key(tui, scr, KEY_UP);
+	if (ev->bstate & BUTTON5_PRESSED)
+		return list_key(tui, scr, KEY_DOWN);
+	if (ev->y == 1) {
+		/* A heading: sort by it; again: invert. */
+		for (int i = 0; i < st->layout.ncols; i++) {
+			enum vmlist_col c = st->layout.cols[i].col;
+
+			if (ev->x < st->layout.cols[i].x ||
+			    ev->x >= st->layout.cols[i].x + st->layout.cols[i].width + 1)
+				continue;
+			if (c == VMLIST_COL_GRAPH)
+				c = VMLIST_COL_CPU;
+			if (c == st->sort_col)
+				st->sort_desc = !st->sort_desc;
+			else
+				st->sort_col = c;
+			return TUI_REDRAW;
+		}
+		return TUI_HANDLED;
+	}
+	row = st->top + ev->y - LIST_HEADER_ROWS;
+	if (ev->y < LIST_HEADER_ROWS)
+		return TUI_HANDLED;
+	pthread_mutex_lock(&m->lock);
+	list_update_rows(tui, st);
+	if (row >= st->nr_rows) {
+		pthread_mutex_unlock(&m->lock);
+		return TUI_HANDLED;
+	}
+	list_move(st, m, row);
+	pthread_mutex_unlock(&m->lock);
+	if (ev->bstate & BUTTON1_DOUBLE_CLICKED)
+		list_open_info(tui, st);
+	return TUI_REDRAW;
+}
+
+static const struct keybar_item *list_keybar_items(struct tui *tui, struct screen *scr)
+{
+	struct list_state *st = list_state(scr);
+
+	(void)tui;
+	return st && st->editing_filter ? list_filter_keybar : list_keybar;
+}
+
+const struct screen_ops screen_list_ops = {
+    .name = "list",
+    .enter = list_enter,
+    .draw = list_draw,
+    .key = list_key,
+    .mouse = list_mouse,
+    .keybar = list_keybar_items,
+    .help = list_help,
+    .destroy = list_destroy,
+};

@@ -1,0 +1,270 @@
+/* The TUI's shared contract: the application (struct tui), the screen
+ * interface every screen implements, the model the sampler thread fills,
+ * and the helpers screens call, grouped by the file they live in.
+ *
+ * Threads: the UI thread (app.c) reads keys and draws; the sampler thread
+ * (sampler.c) calls the driver every interval and posts to the model; a
+ * worker thread runs user actions (start, shut down, ...). Driver calls can
+ * take a second on a hung VMM, so the UI thread never makes one: it draws
+ * from the model under model.lock and asks for work with tui_request_*().
+ *
+ * Key bindings (also in docs/tui.md; the help overlay lists them). A key
+ * goes to the top screen first; keys it ignores get the global meaning.
+ *   Global:      q, F10 quit (VMs keep running)   ?, F1 help overlay
+ *                Tab, h  main list <-> host dashboard
+ *                t  next theme (saved)            Ctrl-L repaint everything
+ *                Esc  close the screen/overlay on top
+ *   Main list:   Up/Down, j/k, PgUp/PgDn, Home/End  move    Enter  info panel
+ *                space  mark/unmark and move down (actions then apply to
+ *                the marked VMs they fit)   *  mark all shown   U  unmark all
+ *                s  start          d  shut down (ACPI, the guest decides)
+ *                p  pause/resume   R  reboot (hard reset, asks first)
+ *                F, F9  force off (asks first)
+ *                D  delete (undefine; disks moved aside; asks first)
+ *                /  filter by name (Enter keeps it, Esc clears it)
+ *                Esc  clear a kept filter
+ *                <  >  sort by the previous/next column, F6 next column,
+ *                I  invert the sort order ("sort: CPU% v" on the first line)
+ *   Dialogs:     y yes; n, Esc, q no; Left/Right/Tab pick a button, Enter
+ *                presses it ("No" is focused first)
+ *   Overlays (help, info): Esc, q, Enter close; Up/Down scroll the help
+ *   Mouse:       click a row selects it, double-click opens its info panel,
+ *                click a column heading sorts by it, click a key bar entry
+ *                presses that key, wheel scrolls.
+ */
+#ifndef VIRTTY_TUI_H
+#define VIRTTY_TUI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curses.h>
+
+#include "driver.h"
+#include "graph.h"
+#include "history.h"
+#include "hoststat.h"
+#include "theme.h"
+
+struct tui;
+struct screen;
+
+/* What a key or mouse handler did. */
+enum tui_result {
+	TUI_IGNORED = 0, /* not mine: the app tries the global bindings */
+	TUI_HANDLED,	 /* consumed, nothing on screen changed */
+	TUI_REDRAW,	 /* consumed, redraw the screen stack */
+	TUI_QUIT,	 /* leave the TUI */
+};
+
+/* One entry of the bottom key bar ("F1 Help"). key is the code pressed
+ * when the entry is clicked (a character or KEY_*), 0 for none. */
+struct keybar_item {
+	const char *label_key; /* "F1", "s", "Tab" */
+	const char *label;     /* "Help", "Start" */
+	int key;
+};
+
+/* One line of the help overlay. A NULL keys ends a table; a NULL help
+ * starts a section titled by keys. */
+struct tui_binding {
+	const char *keys; /* "s", "Up/Down", "Tab, h" */
+	const char *help; /* "start the VM (or the marked VMs)" */
+};
+
+/* A screen: a class (ops, const, one per kind) and an instance. */
+struct screen_ops {
+	const char *name; /* "list", "host", "help", "confirm" */
+	/* Overlays (dialogs, help) are drawn on top of the screen below,
+	 * which is drawn first. */
+	bool overlay;
+	/* Called once when pushed / when popped, before destroy. */
+	void (*enter)(struct tui *tui, struct screen *scr);
+	void (*leave)(struct tui *tui, struct screen *scr);
+	/* Draw into win (the whole area between the title and the status
+	 * line), with model.lock held: read the model, never call the
+	 * driver. werase() + redraw is fine: curses sends only the cells
+	 * that changed. */
+	void (*draw)(struct tui *tui, struct screen *scr, WINDOW *win);
+	enum tui_result (*key)(struct tui *tui, struct screen *scr, int key);
+	/* Mouse event with y/x relative to the screen's window. */
+	enum tui_result (*mouse)(struct tui *tui, struct screen *scr, const MEVENT *ev);
+	/* Entries for the bottom key bar, ending with a NULL label_key.
+	 * NULL: the bar shows the global keys only. */
+	const struct keybar_item *(*keybar)(struct tui *tui, struct screen *scr);
+	/* This screen's bindings for the help overlay (NULL keys ends it). */
+	const struct tui_binding *help;
+	/* Free scr->priv (the app frees scr itself after this). */
+	void (*destroy)(struct screen *scr);
+};
+
+struct screen {
+	const struct screen_ops *ops;
+	void *priv;
+};
+
+/* ---- The model, filled by the sampler thread ---- */
+
+/* One VM row. Rates are bytes per second over the last interval. */
+struct tui_vm {
+	struct vm_info info;
+	bool has_stats;	    /* running, and the last stats call answered */
+	double cpu_percent; /* whole VM; 100 = one host CPU busy */
+	uint64_t mem_bytes, mem_rss_bytes;
+	double disk_rd_rate, disk_wr_rate;
+	double net_rx_rate, net_tx_rate;
+	struct history cpu_hist;  /* cpu_percent */
+	struct history disk_hist; /* rd + wr */
+	struct history net_hist;  /* rx + tx */
+	struct vm_stats prev;	  /* sampler: the previous counters */
+	bool have_prev;
+};
+
+/* Host figures over time, for the dashboard. */
+struct tui_host_history {
+	struct history cpu_core[HOSTSTAT_MAX_CPUS]; /* percent */
+	struct history cpu_total;		    /* percent */
+	struct history mem_used;		    /* percent of mem_total */
+	struct history mem_cached;		    /* percent of mem_total */
+	struct history disk_rd, disk_wr;	    /* bytes/s */
+	struct history net_rx, net_tx;		    /* bytes/s */
+};
+
+/* The result of a tui_request_config() (info panel). */
+struct tui_config_reply {
+	char name[VM_NAME_MAX + 1]; /* "" = nothing asked */
+	bool ready;		    /* answered (ok or error) */
+	int rc;
+	char error[256];
+	struct vm_config config;
+};
+
+struct tui_model {
+	pthread_mutex_t lock;
+	uint64_t generation; /* bumped by every change; screens compare */
+	struct tui_vm *vms;  /* in the driver's order; screens sort copies */
+	int nr_vms;
+	bool listed;	      /* at least one list call answered */
+	char list_error[256]; /* last list failure, "" when fine */
+	bool have_host;	      /* host is filled */
+	struct host_sample host;
+	struct tui_host_history *host_hist; /* allocated once */
+	struct tui_config_reply config;
+	uint64_t interval_ms;
+};
+
+enum tui_status_level { TUI_STATUS_INFO, TUI_STATUS_ERROR };
+
+struct tui_options {
+	const char *theme;    /* --theme NAME, NULL = saved choice / default */
+	unsigned interval_ms; /* refresh interval, 0 = 1000 */
+	const char *uri;      /* connection shown in the header, NULL = "Local" */
+};
+
+#define TUI_MAX_SCREENS 16
+
+struct tui_sampler; /* sampler.c */
+
+/* The application. */
+struct tui {
+	struct driver *drv;
+	struct tui_options opts;
+	struct tui_model model;
+
+	struct screen *stack[TUI_MAX_SCREENS];
+	int depth;
+
+	bool utf8;   /* locale can show UTF-8: else ASCII fallbacks */
+	bool colors; /* the terminal has colours and NO_COLOR is unset */
+	enum graph_style graph_style;
+	int rows, cols; /* terminal size */
+	WINDOW *title_win, *main_win, *status_win, *keybar_win;
+	bool dirty; /* redraw the stack at the next turn */
+
+	/* Status line: set from any thread with tui_status(). */
+	pthread_mutex_t status_lock;
+	char status[256];
+	enum tui_status_level status_level;
+	uint64_t status_until_ns; /* 0 = until replaced */
+	uint64_t status_gen;
+
+	int wake_pipe[2]; /* threads write a byte to wake the UI loop */
+	struct tui_sampler *sampler;
+	uint64_t drawn_generation; /* model generation last drawn */
+	uint64_t drawn_status_gen;
+	MEVENT last_click; /* for double-click detection */
+	uint64_t last_click_ns;
+};
+
+/* ---- app.c ---- */
+/* Run the TUI on this terminal until the user quits. Leaves VMs running.
+ * Returns 0, or a negative errno with a message printed to stderr after
+ * the terminal is restored. */
+int tui_main(struct driver *drv, const struct tui_options *opts);
+/* Push a screen (calls ops->enter); -ENOSPC if the stack is full. */
+int tui_push_screen(struct tui *tui, struct screen *scr);
+/* A heap screen of class ops (NULL on ENOMEM); the app frees it when
+ * popped, after ops->destroy. */
+struct screen *tui_screen_new(const struct screen_ops *ops, void *priv);
+/* Pop and destroy the top screen; the last screen is never popped. */
+void tui_pop_screen(struct tui *tui);
+struct screen *tui_top_screen(struct tui *tui);
+/* Show a message on the status line (any thread). Info messages fade
+ * after a few seconds; errors stay until the next message. */
+void tui_status(struct tui *tui, enum tui_status_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Wake the UI loop (any thread): the model or the status changed. */
+void tui_wake(struct tui *tui);
+/* Write s into win at (y, x), at most width columns (UTF-8 aware; pads
+ * with spaces up to width when pad). Returns the columns written. */
+int tui_put(WINDOW *win, int y, int x, int width, const char *s, bool pad);
+/* Draw a box with a title in win, in the dialog role; ASCII when !utf8. */
+void tui_draw_box(struct tui *tui, WINDOW *win, int y, int x, int h, int w, const char *title);
+uint64_t tui_now_ns(void);
+/* The bindings every screen shares, for the help overlay. */
+const struct tui_binding *tui_global_help(void);
+
+/* ---- sampler.c ---- */
+enum tui_action {
+	TUI_ACTION_START,
+	TUI_ACTION_SHUTDOWN,
+	TUI_ACTION_DESTROY,
+	TUI_ACTION_REBOOT,
+	TUI_ACTION_PAUSE,
+	TUI_ACTION_RESUME,
+	TUI_ACTION_UNDEFINE,
+};
+/* "start", "shut down", ... */
+const char *tui_action_name(enum tui_action action);
+int tui_sampler_start(struct tui *tui, char *err, size_t errlen);
+void tui_sampler_stop(struct tui *tui);
+/* Queue an action on VM name for the worker thread; returns at once. The
+ * outcome ("VM 'x' started" or the driver's error) goes to the status
+ * line and the list is sampled again right after. */
+int tui_request_action(struct tui *tui, enum tui_action action, const char *name);
+/* Ask the worker for name's configuration: the answer lands in
+ * model.config (generation bumped). */
+int tui_request_config(struct tui *tui, const char *name);
+/* Sample now instead of at the end of the interval. */
+void tui_request_refresh(struct tui *tui);
+
+/* ---- screens ---- */
+extern const struct screen_ops screen_list_ops; /* screen-list.c: the main window */
+extern const struct screen_ops screen_host_ops; /* screen-host.c: the host dashboard */
+extern const struct screen_ops screen_help_ops; /* screen-help.c: the ? overlay */
+extern const struct screen_ops screen_info_ops; /* screen-info.c: Enter on a VM */
+
+/* Screens without parameters are made with tui_screen_new(&ops, NULL)
+ * (their enter() may allocate priv); these take parameters: */
+struct screen *screen_info_new(struct tui *tui, const char *vm_name);
+
+/* ---- dialog.c ---- */
+/* A yes/no confirmation overlay; on_yes runs on the UI thread when the user
+ * confirms (typically a tui_request_action). "No" is the default button. */
+struct screen *dialog_confirm_new(const char *title, const char *text,
+				  void (*on_yes)(struct tui *tui, void *opaque), void *opaque,
+				  void (*free_opaque)(void *opaque));
+
+#endif
