@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start: install what is missing, build into ./build, prepare the demo
 # guest (Debian cloud kernel + our busybox initramfs), define the VM `demo`
-# in your store, check the host, then attach the demo's console (on a tty).
+# in your store, check the host, then open the virtty interface (on a tty).
 # Usage: ./setup.sh [--no-console]   (Debian 12, as root or with sudo)
 # Re-running it is safe: nothing is rebuilt or redefined that is already there.
 set -euo pipefail
@@ -116,19 +116,22 @@ fi
 
 choice=s
 if [ "$emulated" = yes ]; then
-	printf '\n[l] boot the demo in the nested lab  [s] start it here anyway  [q] quit  (l/s/q) [l]: '
+	printf '\n[t] open virtty with the demo VM (not started: press s on it)  [l] boot the demo in the nested lab  [q] quit  (t/l/q) [t]: '
 	read -r choice || choice=q
-	choice=${choice:-l}
+	choice=${choice:-t}
 fi
+export VIRTTY_THEMES_DIR="$top/themes"
 case "$choice" in
 l | L)
 	cd "$top/build"
 	exec ../tests/lab/run-lab.sh --demo
 	;;
 s | S)
+	# Hardware KVM: the demo boots in seconds; the interface shows it running.
 	state=$("$virtty" info demo 2>/dev/null | grep -Eo 'running|paused' | head -n 1 || true)
 	[ -n "$state" ] || "$virtty" start demo
-	exec "$virtty" console demo
+	exec "$virtty"
 	;;
+t | T) exec "$virtty" ;;
 *) exit 0 ;;
 esac
