@@ -7,11 +7,11 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	# libraries (see README: "Dependencies")
-	libncurses-dev libjson-c-dev libinih-dev check libvncserver-dev libvirt-dev
+	libncurses-dev libjson-c-dev libinih-dev check libvncserver-dev libvirt-dev libvterm-dev
 	libseccomp-dev libslirp-dev libchafa-dev libinput-dev
 	# tests: ACPI table decompiler, fuzzing, the nested lab, TUI tests
 	acpica-tools clang libclang-rt-14-dev
-	qemu-system-x86 qemu-utils busybox-static cpio tmux
+	qemu-system-x86 qemu-utils busybox-static cpio tmux ncurses-term
 )
 
 missing=()
