@@ -70,6 +70,64 @@ void tui_wake(struct tui *tui)
 	(void)r;
 }
 
+int tui_watch_fd(struct tui *tui, int fd, short events,
+		 void (*fn)(struct tui *tui, int fd, short revents, void *opaque), void *opaque)
+{
+	int i;
+
+	for (i = 0; i < tui->nr_watches && tui->watches[i].fd != fd; i++)
+		;
+	if (i == TUI_MAX_WATCHES)
+		return -ENOSPC;
+	if (i == tui->nr_watches)
+		tui->nr_watches++;
+	tui->watches[i] = (struct tui_fd_watch){.fd = fd, .events = events, .fn = fn,
+						.opaque = opaque};
+	return 0;
+}
+
+void tui_unwatch_fd(struct tui *tui, int fd)
+{
+	for (int i = 0; i < tui->nr_watches; i++) {
+		if (tui->watches[i].fd == fd) {
+			tui->watches[i] = tui->watches[--tui->nr_watches];
+			return;
+		}
+	}
+}
+
+void tui_redraw_at(struct tui *tui, uint64_t ns)
+{
+	if (!tui->redraw_at_ns || ns < tui->redraw_at_ns)
+		tui->redraw_at_ns = ns;
+}
+
+/* Run the callbacks of the watched fds poll() found ready. A callback may
+ * unwatch (or pop its screen): work from a copy, skip the ones gone. */
+static void app_run_watches(struct tui *tui, const struct pollfd *pfd, int n)
+{
+	struct tui_fd_watch ready[TUI_MAX_WATCHES];
+	short revents[TUI_MAX_WATCHES];
+	int nr = 0;
+
+	for (int i = 0; i < n && i < tui->nr_watches; i++) {
+		if (!pfd[i].revents)
+			continue;
+		ready[nr] = tui->watches[i];
+		revents[nr++] = pfd[i].revents;
+	}
+	for (int i = 0; i < nr; i++) {
+		bool still = false;
+
+		for (int j = 0; j < tui->nr_watches; j++)
+			still |= tui->watches[j].fd == ready[i].fd &&
+				  tui->watches[j].fn == ready[i].fn &&
+				  tui->watches[j].opaque == ready[i].opaque;
+		if (still)
+			ready[i].fn(tui, ready[i].fd, revents[i], ready[i].opaque);
+	}
+}
+
 void tui_status(struct tui *tui, enum tui_status_level level, const char *fmt, ...)
 {
 	va_list ap;
@@ -538,12 +596,12 @@ static bool app_locale_is_utf8(void)
 static int app_loop(struct tui *tui, WINDOW *in)
 {
 	for (;;) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[2 + TUI_MAX_WATCHES] = {
 		    {.fd = STDIN_FILENO, .events = POLLIN},
 		    {.fd = tui->wake_pipe[0], .events = POLLIN},
 		};
 		uint64_t until, gen, status_gen;
-		int timeout = -1;
+		int timeout = -1, nfds = 2;
 
 		pthread_mutex_lock(&tui->model.lock);
 		gen = tui->model.generation;
@@ -553,6 +611,10 @@ static int app_loop(struct tui *tui, WINDOW *in)
 		status_gen = tui->status_gen;
 		pthread_mutex_unlock(&tui->status_lock);
 
+		if (tui->redraw_at_ns && tui_now_ns() >= tui->redraw_at_ns) {
+			tui->redraw_at_ns = 0;
+			tui->dirty = true;
+		}
 		if (tui->dirty || gen != tui->drawn_generation ||
 		    status_gen != tui->drawn_status_gen)
 			app_draw(tui);
@@ -571,9 +633,26 @@ static int app_loop(struct tui *tui, WINDOW *in)
 
 			timeout = until > now ? (int)((until - now) / 1000000 + 1) : 0;
 		}
+		if (tui->redraw_at_ns) {
+			uint64_t now = tui_now_ns();
+			int t = tui->redraw_at_ns > now
+					? (int)((tui->redraw_at_ns - now) / 1000000 + 1)
+					: 0;
 
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+		}
+		for (int i = 0; i < tui->nr_watches; i++) {
+			pfd[nfds].fd = tui->watches[i].fd;
+			pfd[nfds++].events = tui->watches[i].events;
+		}
+
+		int ready = poll(pfd, (nfds_t)nfds, timeout);
+
+		if (ready < 0 && errno != EINTR)
 			return -errno;
+		if (ready > 0)
+			app_run_watches(tui, pfd + 2, nfds - 2);
 		if (pfd[1].revents & POLLIN) {
 			char buf[64];
 

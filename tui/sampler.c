@@ -16,12 +16,15 @@
 
 #define SAMPLER_QUEUE_MAX 256
 
-enum sampler_job_kind { JOB_ACTION, JOB_CONFIG };
+enum sampler_job_kind { JOB_ACTION, JOB_CONFIG, JOB_SET, JOB_CLONE, JOB_CONSOLE, JOB_DEFINE };
 
 struct sampler_job {
 	enum sampler_job_kind kind;
 	enum tui_action action;
 	char name[VM_NAME_MAX + 1];
+	struct vm_settings settings;	    /* JOB_SET */
+	char new_name[VM_NAME_MAX + 1]; /* JOB_CLONE */
+	struct tui_define_request *define; /* JOB_DEFINE: heap, the worker frees it */
 };
 
 struct tui_sampler {
@@ -121,11 +124,13 @@ static void sampler_update_stats(struct tui_sampler *s, struct tui_vm *row)
 		history_push(&row->cpu_hist, 0);
 		history_push(&row->disk_hist, 0);
 		history_push(&row->net_hist, 0);
+		history_push(&row->mem_hist, 0);
 		return;
 	}
 	row->has_stats = true;
 	row->mem_bytes = st.memory_bytes;
 	row->mem_rss_bytes = st.memory_rss_bytes;
+	history_push(&row->mem_hist, (float)st.memory_rss_bytes);
 	if (row->have_prev && st.timestamp_ns > row->prev.timestamp_ns) {
 		uint64_t dt = st.timestamp_ns - row->prev.timestamp_ns;
 
@@ -328,6 +333,164 @@ static void sampler_run_config(struct tui_sampler *s, const struct sampler_job *
 	tui_wake(tui);
 }
 
+/* ---- details page: set and clone (screen-details.c, screen-clone.c) ---- */
+
+static void sampler_run_set(struct tui_sampler *s, const struct sampler_job *job)
+{
+	struct tui *tui = s->tui;
+	char err[512] = "", what[96] = "";
+	bool at_next_start = false;
+	int r;
+
+	r = tui->drv->ops->set(tui->drv, job->name, &job->settings, &at_next_start, err,
+			       sizeof(err));
+	if (job->settings.vcpus)
+		snprintf(what, sizeof(what), "%d vCPU%s", job->settings.vcpus,
+			 job->settings.vcpus == 1 ? "" : "s");
+	if (job->settings.memory_mib)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%llu MiB memory",
+			 what[0] ? ", " : "", (unsigned long long)job->settings.memory_mib);
+	if (r)
+		tui_status(tui, TUI_STATUS_ERROR, "%s", err[0] ? err : strerror(-r));
+	else if (at_next_start)
+		tui_status(tui, TUI_STATUS_INFO, "VM '%s': %s; applies at next start", job->name,
+			   what);
+	else
+		tui_status(tui, TUI_STATUS_INFO, "VM '%s': %s set", job->name, what);
+	/* The details page shows the configuration: read it again. */
+	pthread_mutex_lock(&tui->model.lock);
+	r = strcmp(tui->model.config.name, job->name);
+	pthread_mutex_unlock(&tui->model.lock);
+	if (!r)
+		sampler_run_config(s, job);
+	tui_request_refresh(tui);
+}
+
+/* The driver's progress callback: post to the model (the UI draws the
+ * bar), and tell the driver to stop when the user cancelled. */
+static int sampler_clone_progress(void *opaque, uint64_t done, uint64_t total)
+{
+	struct tui *tui = opaque;
+	char src[VM_NAME_MAX + 1], dst[VM_NAME_MAX + 1];
+	int old_pct, pct;
+	bool cancel;
+
+	pthread_mutex_lock(&tui->model.lock);
+	old_pct = tui->model.clone.total
+			  ? (int)((double)tui->model.clone.done * 100 / (double)tui->model.clone.total)
+			  : -1;
+	pct = total ? (int)((double)done * 100 / (double)total) : 0;
+	tui->model.clone.done = done;
+	tui->model.clone.total = total;
+	cancel = tui->model.clone.cancel;
+	snprintf(src, sizeof(src), "%s", tui->model.clone.src);
+	snprintf(dst, sizeof(dst), "%s", tui->model.clone.dst);
+	tui->model.generation++;
+	pthread_mutex_unlock(&tui->model.lock);
+	/* The box may be hidden: the status line keeps the percentage. */
+	if (pct != old_pct && !cancel)
+		tui_status(tui, TUI_STATUS_INFO, "cloning '%s' to '%s': %d%%", src, dst, pct);
+	tui_wake(tui);
+	return cancel ? 1 : 0;
+}
+
+static void sampler_run_clone(struct tui_sampler *s, const struct sampler_job *job)
+{
+	struct tui *tui = s->tui;
+	struct progress progress = {.fn = sampler_clone_progress, .opaque = tui};
+	char err[512] = "";
+	bool cancelled;
+	int r;
+
+	r = tui->drv->ops->clone(tui->drv, job->name, job->new_name, &progress, err, sizeof(err));
+	pthread_mutex_lock(&tui->model.lock);
+	cancelled = tui->model.clone.cancel;
+	tui->model.clone.active = false;
+	tui->model.clone.rc = r;
+	tui->model.generation++;
+	pthread_mutex_unlock(&tui->model.lock);
+	if (r && cancelled)
+		tui_status(tui, TUI_STATUS_INFO, "clone of '%s' cancelled; '%s' removed", job->name,
+			   job->new_name);
+	else if (r)
+		tui_status(tui, TUI_STATUS_ERROR, "%s", err[0] ? err : strerror(-r));
+	else
+		tui_status(tui, TUI_STATUS_INFO, "VM '%s' cloned to '%s'", job->name,
+			   job->new_name);
+	tui_request_refresh(tui);
+}
+
+/* ---- the serial console screen (screen-console.c) ---- */
+
+static void sampler_run_console(struct tui_sampler *s, const struct sampler_job *job)
+{
+	struct tui *tui = s->tui;
+	char err[256] = "";
+	int fd = -1, r;
+
+	r = tui->drv->ops->console_open(tui->drv, job->name, &fd, err, sizeof(err));
+	pthread_mutex_lock(&tui->model.lock);
+	/* Only if the console screen still waits for this VM. */
+	if (!strcmp(tui->model.console.name, job->name) && !tui->model.console.ready) {
+		tui->model.console.ready = true;
+		tui->model.console.rc = r;
+		snprintf(tui->model.console.error, sizeof(tui->model.console.error), "%s",
+			 r ? (err[0] ? err : strerror(-r)) : "");
+		tui->model.console.fd = r ? -1 : fd;
+		fd = -1;
+		tui->model.generation++;
+	}
+	pthread_mutex_unlock(&tui->model.lock);
+	if (fd >= 0)
+		close(fd);
+	tui_wake(tui);
+}
+
+/* The wizard's Finish: define, then start if asked. A name taken since
+ * the wizard checked it is refused here too, before the driver is asked. */
+static void sampler_run_define(struct tui_sampler *s, struct sampler_job *job)
+{
+	struct tui *tui = s->tui;
+	struct driver *drv = tui->drv;
+	struct tui_define_request *req = job->define;
+	struct vm_info info;
+	char err[512] = "", serr[512] = "";
+	int r, rs = 0;
+
+	r = drv->ops->info(drv, req->cfg.name, &info, err, sizeof(err));
+	if (!r) {
+		snprintf(err, sizeof(err), "VM '%s' already exists", req->cfg.name);
+		r = -EEXIST;
+	} else {
+		err[0] = '\0';
+		r = drv->ops->define(drv, &req->cfg, req->nr_new_disks ? &req->new_disk : NULL,
+				     req->nr_new_disks, NULL, err, sizeof(err));
+	}
+	if (!r && req->start)
+		rs = drv->ops->start(drv, req->cfg.name, serr, sizeof(serr));
+	pthread_mutex_lock(&tui->model.lock);
+	if (!strcmp(tui->model.define.name, req->cfg.name)) {
+		tui->model.define.ready = true;
+		tui->model.define.rc = r;
+		snprintf(tui->model.define.error, sizeof(tui->model.define.error), "%s",
+			 r ? (err[0] ? err : strerror(-r)) : rs ? serr : "");
+		tui->model.generation++;
+	}
+	pthread_mutex_unlock(&tui->model.lock);
+	if (r)
+		tui_status(tui, TUI_STATUS_ERROR, "%s", err[0] ? err : strerror(-r));
+	else if (rs)
+		tui_status(tui, TUI_STATUS_ERROR, "VM '%s' created but not started: %s",
+			   req->cfg.name, serr[0] ? serr : strerror(-rs));
+	else
+		tui_status(tui, TUI_STATUS_INFO, "VM '%s' created%s", req->cfg.name,
+			   req->start ? " and started" : "");
+	free(req);
+	job->define = NULL;
+	tui_request_refresh(tui);
+	tui_wake(tui);
+}
+
 static void *sampler_worker(void *arg)
 {
 	struct tui_sampler *s = arg;
@@ -349,6 +512,14 @@ static void *sampler_worker(void *arg)
 
 		if (job.kind == JOB_ACTION)
 			sampler_run_action(s, &job);
+		else if (job.kind == JOB_CONSOLE)
+			sampler_run_console(s, &job);
+		else if (job.kind == JOB_SET)
+			sampler_run_set(s, &job);
+		else if (job.kind == JOB_CLONE)
+			sampler_run_clone(s, &job);
+		else if (job.kind == JOB_DEFINE)
+			sampler_run_define(s, &job);
 		else
 			sampler_run_config(s, &job);
 	}
@@ -397,6 +568,85 @@ int tui_request_config(struct tui *tui, const char *name)
 	snprintf(tui->model.config.name, sizeof(tui->model.config.name), "%s", name);
 	pthread_mutex_unlock(&tui->model.lock);
 	return sampler_enqueue(tui, &job);
+}
+
+int tui_request_set(struct tui *tui, const char *name, const struct vm_settings *changes)
+{
+	struct sampler_job job = {.kind = JOB_SET, .settings = *changes};
+
+	snprintf(job.name, sizeof(job.name), "%s", name);
+	return sampler_enqueue(tui, &job);
+}
+
+int tui_request_clone(struct tui *tui, const char *name, const char *new_name)
+{
+	struct sampler_job job = {.kind = JOB_CLONE};
+	int r;
+
+	snprintf(job.name, sizeof(job.name), "%s", name);
+	snprintf(job.new_name, sizeof(job.new_name), "%s", new_name);
+	pthread_mutex_lock(&tui->model.lock);
+	if (tui->model.clone.active) {
+		pthread_mutex_unlock(&tui->model.lock);
+		return -EBUSY;
+	}
+	memset(&tui->model.clone, 0, sizeof(tui->model.clone));
+	tui->model.clone.active = true;
+	snprintf(tui->model.clone.src, sizeof(tui->model.clone.src), "%s", name);
+	snprintf(tui->model.clone.dst, sizeof(tui->model.clone.dst), "%s", new_name);
+	tui->model.generation++;
+	pthread_mutex_unlock(&tui->model.lock);
+	r = sampler_enqueue(tui, &job);
+	if (r) {
+		pthread_mutex_lock(&tui->model.lock);
+		tui->model.clone.active = false;
+		pthread_mutex_unlock(&tui->model.lock);
+	}
+	return r;
+}
+
+void tui_clone_cancel(struct tui *tui)
+{
+	pthread_mutex_lock(&tui->model.lock);
+	if (tui->model.clone.active)
+		tui->model.clone.cancel = true;
+	pthread_mutex_unlock(&tui->model.lock);
+}
+
+int tui_request_console(struct tui *tui, const char *name)
+{
+	struct sampler_job job = {.kind = JOB_CONSOLE};
+
+	snprintf(job.name, sizeof(job.name), "%s", name);
+	pthread_mutex_lock(&tui->model.lock);
+	/* A connection nobody took (the screen left before it came) goes. */
+	if (tui->model.console.fd >= 0 && tui->model.console.ready)
+		close(tui->model.console.fd);
+	memset(&tui->model.console, 0, sizeof(tui->model.console));
+	tui->model.console.fd = -1;
+	snprintf(tui->model.console.name, sizeof(tui->model.console.name), "%s", name);
+	pthread_mutex_unlock(&tui->model.lock);
+	return sampler_enqueue(tui, &job);
+}
+
+int tui_request_define(struct tui *tui, const struct tui_define_request *req)
+{
+	struct sampler_job job = {.kind = JOB_DEFINE};
+	int r;
+
+	job.define = malloc(sizeof(*job.define));
+	if (!job.define)
+		return -ENOMEM;
+	*job.define = *req;
+	snprintf(job.name, sizeof(job.name), "%s", req->cfg.name);
+	pthread_mutex_lock(&tui->model.lock);
+	memset(&tui->model.define, 0, sizeof(tui->model.define));
+	snprintf(tui->model.define.name, sizeof(tui->model.define.name), "%s", req->cfg.name);
+	pthread_mutex_unlock(&tui->model.lock);
+	r = sampler_enqueue(tui, &job);
+	if (r)
+		free(job.define);
+	return r;
 }
 
 void tui_request_refresh(struct tui *tui)
@@ -479,6 +729,10 @@ void tui_sampler_stop(struct tui *tui)
 	pthread_cond_destroy(&s->sample_cond);
 	pthread_cond_destroy(&s->work_cond);
 	pthread_mutex_destroy(&s->lock);
+	/* Defines queued but never run (the user quit meanwhile). */
+	for (int i = 0; i < s->q_count; i++)
+		if (s->queue[(s->q_head + i) % SAMPLER_QUEUE_MAX].kind == JOB_DEFINE)
+			free(s->queue[(s->q_head + i) % SAMPLER_QUEUE_MAX].define);
 	free(s->rows);
 	free(s);
 }

@@ -25,6 +25,8 @@ struct list_state {
 	int nr_rows, rows_cap;
 	int page; /* rows that fit, from the last draw */
 	struct vmlist_layout layout;
+	/* Put the cursor here once the VM shows up (a VM just created). */
+	char select_name[VM_NAME_MAX + 1];
 };
 
 /* Fits 80 columns; Enter (info) is in the help and on double-click. */
@@ -44,7 +46,7 @@ static const struct tui_binding list_help[] = {
     {"VM list", NULL},
     {"Up/Down, j/k", "move the cursor"},
     {"PgUp/PgDn, Home/End", "move by a page, to the first/last VM"},
-    {"Enter", "information on the VM (double-click too)"},
+    {"Enter", "the VM's details page (double-click too)"},
     {"space", "mark/unmark; actions then apply to the marked VMs"},
     {"*", "mark every VM shown"},
     {"U", "unmark all"},
@@ -54,6 +56,9 @@ static const struct tui_binding list_help[] = {
     {"R", "reboot: a hard reset (asks first)"},
     {"F, F9", "force off: pull the plug (asks first)"},
     {"D", "delete the VM (asks first; its disks are moved aside)"},
+    {"c", "serial console of a running VM (Ctrl-] comes back)"},
+    {"C", "clone the VM (asks for the new name; shows the progress)"},
+    {"n", "new VM: the wizard (name, boot, CPUs & memory, disk...)"},
     {"/", "filter by name (Enter keeps it, Esc clears it)"},
     {"<, >, F6", "sort by the previous/next column (or click a heading)"},
     {"I", "invert the sort order"},
@@ -106,6 +111,12 @@ static void list_update_rows(struct tui *tui, struct list_state *st)
 	st->nr_rows =
 	    vmlist_rows(m->vms, m->nr_vms, st->filter, st->sort_col, st->sort_desc, st->rows);
 	vmlist_prune_marks(&st->marks, m->vms, m->nr_vms);
+	for (int i = 0; st->select_name[0] && i < st->nr_rows; i++) {
+		if (!strcmp(m->vms[st->rows[i]].info.name, st->select_name)) {
+			snprintf(st->cursor_name, sizeof(st->cursor_name), "%s", st->select_name);
+			st->select_name[0] = '\0';
+		}
+	}
 	if (st->cursor_name[0]) {
 		for (int i = 0; i < st->nr_rows; i++) {
 			if (!strcmp(m->vms[st->rows[i]].info.name, st->cursor_name)) {
@@ -533,7 +544,37 @@ static void list_open_info(struct tui *tui, struct list_state *st)
 		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
 	pthread_mutex_unlock(&tui->model.lock);
 	if (name[0])
-		tui_push_screen(tui, screen_info_new(tui, name));
+		tui_push_screen(tui, screen_details_new(tui, name));
+}
+
+/* C: clone the VM under the cursor (screen-clone.c asks for the name). */
+static void list_clone(struct tui *tui, struct list_state *st)
+{
+	char name[VM_NAME_MAX + 1] = "";
+
+	pthread_mutex_lock(&tui->model.lock);
+	list_update_rows(tui, st);
+	if (st->nr_rows)
+		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
+	pthread_mutex_unlock(&tui->model.lock);
+	if (name[0])
+		screen_clone_ask(tui, name);
+	else
+		tui_status(tui, TUI_STATUS_ERROR, "no VM selected");
+}
+
+/* c: the serial console of the VM under the cursor, if it runs. */
+static void list_open_console(struct tui *tui, struct list_state *st)
+{
+	char name[VM_NAME_MAX + 1] = "";
+
+	pthread_mutex_lock(&tui->model.lock);
+	list_update_rows(tui, st);
+	if (st->nr_rows)
+		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
+	pthread_mutex_unlock(&tui->model.lock);
+	if (name[0])
+		screen_console_open(tui, name);
 }
 
 /* ---- keys ---- */
@@ -620,8 +661,17 @@ static enum tui_result list_key(struct tui *tui, struct screen *scr, int key)
 	case 'F':
 	case KEY_F(9):
 		return list_action(tui, st, TUI_ACTION_DESTROY);
+	case 'c':
+		list_open_console(tui, st);
+		return TUI_REDRAW;
 	case 'D':
 		return list_action(tui, st, TUI_ACTION_UNDEFINE);
+	case 'n':
+		tui_push_screen(tui, wizard_newvm_new(tui));
+		return TUI_REDRAW;
+	case 'C':
+		list_clone(tui, st);
+		return TUI_REDRAW;
 	case '/':
 		st->editing_filter = true;
 		return TUI_REDRAW;
@@ -735,6 +785,21 @@ static const struct keybar_item *list_keybar_items(struct tui *tui, struct scree
 
 	(void)tui;
 	return st && st->editing_filter ? list_filter_keybar : list_keybar;
+}
+
+void screen_list_select(struct tui *tui, const char *name)
+{
+	struct list_state *st;
+
+	if (!tui->depth || tui->stack[0]->ops != &screen_list_ops)
+		return;
+	st = list_state(tui->stack[0]);
+	if (!st)
+		return;
+	/* A filter that hides the new VM would hide the selection too. */
+	st->filter[0] = '\0';
+	st->editing_filter = false;
+	snprintf(st->select_name, sizeof(st->select_name), "%s", name);
 }
 
 const struct screen_ops screen_list_ops = {

@@ -14,21 +14,26 @@
  *                Tab, h  main list <-> host dashboard
  *                t  next theme (saved)            Ctrl-L repaint everything
  *                Esc  close the screen/overlay on top
- *   Main list:   Up/Down, j/k, PgUp/PgDn, Home/End  move    Enter  info panel
+ *   Main list:   Up/Down, j/k, PgUp/PgDn, Home/End  move    Enter  details page
  *                space  mark/unmark and move down (actions then apply to
  *                the marked VMs they fit)   *  mark all shown   U  unmark all
  *                s  start          d  shut down (ACPI, the guest decides)
  *                p  pause/resume   R  reboot (hard reset, asks first)
  *                F, F9  force off (asks first)
  *                D  delete (undefine; disks moved aside; asks first)
+ *                C  clone (asks for the name; progress box: Esc hides, x cancels)
  *                /  filter by name (Enter keeps it, Esc clears it)
+ *                n  New VM wizard (wizard-newvm.c; Enter next, PgUp
+ *                back, Tab fields, Esc cancel)
  *                Esc  clear a kept filter
  *                <  >  sort by the previous/next column, F6 next column,
  *                I  invert the sort order ("sort: CPU% v" on the first line)
  *   Dialogs:     y yes; n, Esc, q no; Left/Right/Tab pick a button, Enter
  *                presses it ("No" is focused first)
- *   Overlays (help, info): Esc, q, Enter close; Up/Down scroll the help
- *   Mouse:       click a row selects it, double-click opens its info panel,
+ *   Details:     1/2/3, Left/Right  Overview/Performance/Hardware;
+ *                Enter on Hardware's CPUs/Memory edits; s d p R F D C as on the list
+ *   Overlays (help): Esc, q, Enter close; Up/Down scroll the help
+ *   Mouse:       click a row selects it, double-click opens its details page,
  *                click a column heading sorts by it, click a key bar entry
  *                presses that key, wheel scrolls.
  */
@@ -118,6 +123,7 @@ struct tui_vm {
 	struct history cpu_hist;  /* cpu_percent */
 	struct history disk_hist; /* rd + wr */
 	struct history net_hist;  /* rx + tx */
+	struct history mem_hist;  /* mem_rss_bytes */
 	struct vm_stats prev;	  /* sampler: the previous counters */
 	bool have_prev;
 };
@@ -132,13 +138,49 @@ struct tui_host_history {
 	struct history net_rx, net_tx;		    /* bytes/s */
 };
 
-/* The result of a tui_request_config() (info panel). */
+/* The result of a tui_request_config() (details page). */
 struct tui_config_reply {
 	char name[VM_NAME_MAX + 1]; /* "" = nothing asked */
 	bool ready;		    /* answered (ok or error) */
 	int rc;
 	char error[256];
 	struct vm_config config;
+};
+
+/* The clone the worker runs (one at a time): the driver's progress
+ * callback fills done/total; screen-clone.c draws it. */
+struct tui_clone {
+	bool active; /* queued or running */
+	bool cancel; /* the user asked to stop: the callback says so */
+	int rc;	     /* of the last clone, once !active */
+	char src[VM_NAME_MAX + 1], dst[VM_NAME_MAX + 1];
+	uint64_t done, total; /* bytes copied, of total */
+};
+
+/* The result of a tui_request_console() (console screen): the worker
+ * connects, the screen takes fd (and sets it to -1). */
+struct tui_console_reply {
+	char name[VM_NAME_MAX + 1]; /* "" = nothing asked */
+	bool ready;
+	int rc;
+	char error[256];
+	int fd; /* connected stream, -1 when taken or failed */
+};
+
+/* What the New VM wizard asks the worker to create (tui_request_define). */
+struct tui_define_request {
+	struct vm_config cfg;	     /* cfg.disks: existing images */
+	struct vm_new_disk new_disk; /* used when nr_new_disks is 1 */
+	int nr_new_disks;
+	bool start; /* start it once defined */
+};
+
+/* The outcome of a tui_request_define(). */
+struct tui_define_reply {
+	char name[VM_NAME_MAX + 1]; /* "" = nothing asked */
+	bool ready;		    /* answered */
+	int rc;			    /* of define; 0 = the VM exists now */
+	char error[512];	    /* define's error, or start's after a define */
 };
 
 struct tui_model {
@@ -152,6 +194,9 @@ struct tui_model {
 	struct host_sample host;
 	struct tui_host_history *host_hist; /* allocated once */
 	struct tui_config_reply config;
+	struct tui_define_reply define; /* wizard-newvm.c's Finish */
+	struct tui_console_reply console;
+	struct tui_clone clone;
 	uint64_t interval_ms;
 };
 
@@ -166,6 +211,15 @@ struct tui_options {
 #define TUI_MAX_SCREENS 16
 
 struct tui_sampler; /* sampler.c */
+
+/* A descriptor the main loop polls for a screen (tui_watch_fd). */
+struct tui_fd_watch {
+	int fd;
+	short events; /* POLLIN, POLLOUT */
+	void (*fn)(struct tui *tui, int fd, short revents, void *opaque);
+	void *opaque;
+};
+#define TUI_MAX_WATCHES 8
 
 /* The application. */
 struct tui {
@@ -196,6 +250,9 @@ struct tui {
 	uint64_t drawn_status_gen;
 	MEVENT last_click; /* for double-click detection */
 	uint64_t last_click_ns;
+	struct tui_fd_watch watches[TUI_MAX_WATCHES]; /* UI thread only */
+	int nr_watches;
+	uint64_t redraw_at_ns; /* tui_redraw_at(); 0 = none */
 };
 
 /* ---- app.c ---- */
@@ -225,6 +282,17 @@ void tui_draw_box(struct tui *tui, WINDOW *win, int y, int x, int h, int w, cons
 uint64_t tui_now_ns(void);
 /* The bindings every screen shares, for the help overlay. */
 const struct tui_binding *tui_global_help(void);
+/* Poll fd in the main loop (UI thread): fn runs on the UI thread when
+ * fd has any of events (or an error/hangup). Watching a watched fd again
+ * replaces its events and callback. -ENOSPC when TUI_MAX_WATCHES are
+ * used. fn should do a bounded amount of work per call: the loop comes
+ * back while fd stays ready, and reads keys in between. */
+int tui_watch_fd(struct tui *tui, int fd, short events,
+		 void (*fn)(struct tui *tui, int fd, short revents, void *opaque), void *opaque);
+void tui_unwatch_fd(struct tui *tui, int fd);
+/* Redraw the screen stack at monotonic time ns (or earlier if something
+ * else asks): lets a busy screen cap its frame rate. UI thread. */
+void tui_redraw_at(struct tui *tui, uint64_t ns);
 
 /* ---- sampler.c ---- */
 enum tui_action {
@@ -247,18 +315,57 @@ int tui_request_action(struct tui *tui, enum tui_action action, const char *name
 /* Ask the worker for name's configuration: the answer lands in
  * model.config (generation bumped). */
 int tui_request_config(struct tui *tui, const char *name);
+/* Change name's vCPUs and/or memory (0 fields unchanged); the outcome
+ * goes to the status line ("applies at next start" while it runs) and
+ * model.config is read again if it holds name. */
+int tui_request_set(struct tui *tui, const char *name, const struct vm_settings *changes);
+/* Clone name to new_name on the worker; progress lands in model.clone.
+ * -EBUSY while another clone runs. */
+int tui_request_clone(struct tui *tui, const char *name, const char *new_name);
+/* Ask the running clone to stop: the driver removes the partial copy. */
+void tui_clone_cancel(struct tui *tui);
+/* Ask the worker to define (and optionally start) a VM; the answer lands
+ * in model.define (generation bumped) and on the status line. */
+int tui_request_define(struct tui *tui, const struct tui_define_request *req);
 /* Sample now instead of at the end of the interval. */
 void tui_request_refresh(struct tui *tui);
+/* Connect to name's serial console on the worker: the connected fd (or
+ * the error) lands in model.console (generation bumped). A reply nobody
+ * waits for any more (model.console.name changed) is closed. */
+int tui_request_console(struct tui *tui, const char *name);
 
 /* ---- screens ---- */
 extern const struct screen_ops screen_list_ops; /* screen-list.c: the main window */
 extern const struct screen_ops screen_host_ops; /* screen-host.c: the host dashboard */
 extern const struct screen_ops screen_help_ops; /* screen-help.c: the ? overlay */
-extern const struct screen_ops screen_info_ops; /* screen-info.c: Enter on a VM */
+extern const struct screen_ops screen_console_ops; /* screen-console.c: c on a VM */
+extern const struct screen_ops screen_details_ops; /* screen-details.c: Enter on a VM */
 
 /* Screens without parameters are made with tui_screen_new(&ops, NULL)
  * (their enter() may allocate priv); these take parameters: */
-struct screen *screen_info_new(struct tui *tui, const char *vm_name);
+/* The serial console of vm_name, full screen (Ctrl-] goes back). */
+struct screen *screen_console_new(struct tui *tui, const char *vm_name);
+/* c on a VM (list, details): its console if it runs, else a status error. */
+void screen_console_open(struct tui *tui, const char *vm_name);
+struct screen *screen_details_new(struct tui *tui, const char *vm_name);
+/* screen-clone.c: C on a VM: ask for the new name, then clone it while a
+ * progress box shows (Esc hides it, x cancels). */
+void screen_clone_ask(struct tui *tui, const char *vm_name);
+
+/* ---- dialog-input.c ---- */
+/* A one-line text input overlay. on_ok runs on the UI thread with the
+ * text when Enter is pressed; a non-zero return with err filled keeps the
+ * dialog open and shows err in it. Esc cancels. */
+struct screen *dialog_input_new(const char *title, const char *prompt, const char *initial,
+				int (*on_ok)(struct tui *tui, const char *text, void *opaque,
+					     char *err, size_t errlen),
+				void *opaque, void (*free_opaque)(void *opaque));
+
+/* ---- wizard-newvm.c: `n` on the list ---- */
+extern const struct screen_ops wizard_newvm_ops;
+struct screen *wizard_newvm_new(struct tui *tui);
+/* screen-list.c: put the list's cursor on name (now, or once it shows up). */
+void screen_list_select(struct tui *tui, const char *name);
 
 /* ---- dialog.c ---- */
 /* A yes/no confirmation overlay; on_yes runs on the UI thread when the user

@@ -17,6 +17,7 @@ TUI_TIMEOUT=${TUI_TIMEOUT:-15}
 # start gets a new name, so a server still shutting down is never reused.
 TUI_SOCK=virtty-test-$$
 tui_nserver=0
+tui_sock_path=
 TUI_SESSION=tui
 tui_w=120
 tui_h=40
@@ -57,7 +58,7 @@ tui_setup()
 
 tui_cleanup()
 {
-	tui_tmux kill-server 2>/dev/null
+	tui_stop
 	cli_cleanup
 }
 
@@ -69,13 +70,14 @@ tui_server()
 {
 	tui_w=${1%x*}
 	tui_h=${1#*x}
-	tui_tmux kill-server 2>/dev/null
+	tui_stop
 	tui_nserver=$((tui_nserver + 1))
 	TUI_SOCK=virtty-test-$$-$tui_nserver
 	tui_tmux start-server \; set-option -g exit-empty off \; \
 		set-option -g remain-on-exit on \; set-option -g status off \; \
 		new-session -d -s "$TUI_SESSION" -x "$tui_w" -y "$tui_h" "$2" ||
 		{ echo "ERROR: cannot start tmux"; exit 99; }
+	tui_sock_path=$(tui_tmux display-message -p '#{socket_path}')
 }
 
 # tui_start [-s WxH] [VAR=VALUE...] [-- ARGS...]: `virtty ARGS...` in a
@@ -116,9 +118,12 @@ tui_start_sh()
 	tui_server "$_size" "exec env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 sh '$work/pane.sh'"
 }
 
+# tui_stop: kill the server; tmux leaves its socket file behind.
 tui_stop()
 {
 	tui_tmux kill-server 2>/dev/null
+	[ -n "$tui_sock_path" ] && rm -f "$tui_sock_path"
+	tui_sock_path=
 }
 
 # tui_keys KEY...: tmux key names (q, Enter, Escape, Down, F2, C-c, ...).
@@ -264,7 +269,10 @@ tui_wait_exit()
 	while :; do
 		_dead=$(tui_tmux display-message -p -t "$TUI_SESSION" \
 			'#{pane_dead} #{pane_dead_status} #{pane_dead_signal}' 2>/dev/null)
+		# Dead with neither status nor signal yet: tmux has seen the pty
+		# close but not reaped the process; ask again.
 		case "$_dead" in
+		"1  " | "1 ") ;;
 		"1  "*)
 			echo "signal ${_dead#1  }"
 			return 0

@@ -272,6 +272,12 @@ for size in 80x24 200x60 120x40; do
 	if last_line_keybar; then pass "resized to $size: key bar on line $tui_h"; else
 		tui_fail "resized to $size: key bar on line $tui_h" "line $tui_h has no key bar"; fi
 done
+# Too small to lay anything out: says so, survives keys, and comes back.
+tui_resize 20x4
+tui_expect "at 20x4: says the terminal is too small" 'too small'
+tui_keys '?' Escape
+tui_resize 120x40
+tui_list_ok "from 20x4 back to 120x40: heading and both VMs"
 tui_resize 80x24
 tui_expect_row "at 80x24 alpha's row still has its CPU%" alpha 'running.*[0-9]%'
 tui_resize 120x40

@@ -1,0 +1,709 @@
+/* The New VM wizard (`n` on the list): one screen per step like
+ * virt-manager's — name, boot source, CPUs and memory, storage, network,
+ * summary — with Back/Next/Cancel. Nothing is created until Finish, which
+ * the worker thread runs (tui_request_define); the checks on each field
+ * are in wizard-check.c. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "form.h"
+#include "store/store.h"
+#include "tui.h"
+#include "wizard-check.h"
+
+enum wizard_step {
+	WIZARD_STEP_NAME,
+	WIZARD_STEP_BOOT,
+	WIZARD_STEP_RESOURCES,
+	WIZARD_STEP_STORAGE,
+	WIZARD_STEP_NETWORK,
+	WIZARD_STEP_SUMMARY,
+	WIZARD_NR_STEPS,
+};
+
+static const char *const wizard_step_names[WIZARD_NR_STEPS] = {
+    "Name", "Boot", "CPUs & memory", "Storage", "Network", "Summary",
+};
+
+static const char *const wizard_step_intro[WIZARD_NR_STEPS] = {
+    "Letters, digits, '.', '_' and '-'; up to 64 characters.",
+    "The Linux kernel to boot directly (no firmware), and its command line.",
+    NULL, /* the host's figures, drawn by wizard_draw */
+    "A disk for the VM, if it needs one.",
+    "Networks come in a later version: the VM gets no network for now.",
+    "Check everything, then Finish. Nothing is created before that.",
+};
+
+/* Fields, by step. */
+enum { NAME_F_NAME, NAME_NR };
+enum { BOOT_F_KERNEL, BOOT_F_INITRD, BOOT_F_CMDLINE, BOOT_NR };
+enum { RES_F_CPUS, RES_F_MEMORY, RES_NR };
+enum { STOR_F_KIND, STOR_F_SIZE, STOR_F_PATH, STOR_F_READONLY, STOR_NR };
+enum { NET_F_NET, NET_NR };
+enum { SUM_F_START, SUM_NR };
+
+enum { STORAGE_NONE, STORAGE_NEW, STORAGE_EXISTING };
+static const char *const wizard_storage_choices[] = {"none", "new disk", "existing image"};
+static const char *const wizard_net_choices[] = {"none"};
+
+enum wizard_button { WIZARD_BTN_BACK, WIZARD_BTN_NEXT, WIZARD_BTN_CANCEL, WIZARD_NR_BTNS };
+
+/* Sent to ourselves (ungetch) when the worker's answer shows up in a draw,
+ * so the screen is popped from a key handler, never from inside a draw. */
+#define WIZARD_KEY_DONE (KEY_MAX + 0x57)
+
+struct wizard {
+	struct tui *tui;
+	struct wizard_host host;
+	int step;
+	struct form forms[WIZARD_NR_STEPS];
+	struct form_field name_f[NAME_NR], boot_f[BOOT_NR], res_f[RES_NR], stor_f[STOR_NR],
+	    net_f[NET_NR], sum_f[SUM_NR];
+	int button; /* focused button, -1: a field */
+	bool busy;  /* Finish sent, waiting for the worker */
+	bool done;  /* created: pop at the next key */
+	char created[VM_NAME_MAX + 1];
+	char error[512]; /* the driver's refusal, shown on the summary */
+	/* Where the buttons were drawn (window coordinates), for clicks. */
+	int btn_y, btn_x0[WIZARD_NR_BTNS], btn_x1[WIZARD_NR_BTNS];
+};
+
+static const struct tui_binding wizard_help[] = {
+    {"New VM wizard", NULL},
+    {"Tab, Down / Shift-Tab, Up", "next / previous field or button"},
+    {"Enter, PgDn", "next step (checks this one); Finish on the summary"},
+    {"PgUp", "previous step"},
+    {"Left/Right, space", "change a choice; space toggles a checkbox"},
+    {"+ / -", "step a number field"},
+    {"Ctrl-U, Ctrl-K", "clear the field / clear to its end"},
+    {"Esc", "cancel (asks first once something was typed)"},
+    {NULL, NULL},
+};
+
+static const struct keybar_item wizard_keybar[] = {
+    {"F1", "Help", KEY_F(1)}, {"Enter", "Next", '\n'}, {"PgUp", "Back", KEY_PPAGE},
+    {"Tab", "Field", '\t'},   {"Esc", "Cancel", 27},   {NULL, NULL, 0},
+};
+
+static const struct keybar_item wizard_keybar_summary[] = {
+    {"F1", "Help", KEY_F(1)}, {"Enter", "Finish", '\n'}, {"PgUp", "Back", KEY_PPAGE},
+    {"Tab", "Field", '\t'},   {"Esc", "Cancel", 27},	 {NULL, NULL, 0},
+};
+
+/* ---- validators ---- */
+
+static int wizard_valid_name(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	struct wizard *wz = opaque;
+	struct tui_model *m = &wz->tui->model;
+	const char **names;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	names = calloc(m->nr_vms ? (size_t)m->nr_vms : 1, sizeof(*names));
+	if (!names) {
+		pthread_mutex_unlock(&m->lock);
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < m->nr_vms; i++)
+		names[i] = m->vms[i].info.name;
+	r = wizard_check_name(f->text, names, m->nr_vms, msg, len);
+	pthread_mutex_unlock(&m->lock);
+	free(names);
+	return r;
+}
+
+static int wizard_valid_kernel(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	(void)opaque;
+	return wizard_check_file(f->text, "kernel", 0, msg, len);
+}
+
+static int wizard_valid_initrd(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	(void)opaque;
+	return wizard_check_file(f->text, "initrd", 1, msg, len);
+}
+
+static int wizard_valid_cmdline(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	(void)opaque;
+	if (strlen(f->text) >= VM_CMDLINE_MAX) {
+		snprintf(msg, len, "at most %d bytes", VM_CMDLINE_MAX - 1);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+static int wizard_valid_cpus(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	struct wizard *wz = opaque;
+	int v;
+
+	return wizard_check_cpus(f->text, &wz->host, &v, msg, len);
+}
+
+static int wizard_valid_memory(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	struct wizard *wz = opaque;
+	uint64_t mib;
+
+	return wizard_check_memory(f->text, &wz->host, &mib, msg, len);
+}
+
+static int wizard_valid_disk_size(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	uint64_t bytes;
+
+	(void)opaque;
+	return wizard_check_disk_size(f->text, &bytes, msg, len);
+}
+
+static int wizard_valid_disk_path(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	(void)opaque;
+	return wizard_check_file(f->text, "disk image", 0, msg, len);
+}
+
+/* ---- setup ---- */
+
+static void wizard_field(struct form_field *f, enum form_kind kind, const char *label,
+			 const char *text, form_validator validate)
+{
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->label = label;
+	f->validate = validate;
+	if (text)
+		form_field_set_text(f, text);
+}
+
+static void wizard_form(struct wizard *wz, int step, struct form_field *fields, int n)
+{
+	wz->forms[step].fields = fields;
+	wz->forms[step].nr_fields = n;
+	wz->forms[step].focus = 0;
+	wz->forms[step].opaque = wz;
+}
+
+/* Show the storage fields the chosen kind needs. */
+static void wizard_storage_update(struct wizard *wz)
+{
+	int kind = wz->stor_f[STOR_F_KIND].choice;
+
+	wz->stor_f[STOR_F_SIZE].hidden = kind != STORAGE_NEW;
+	wz->stor_f[STOR_F_PATH].hidden = kind != STORAGE_EXISTING;
+	wz->stor_f[STOR_F_READONLY].hidden = kind != STORAGE_EXISTING;
+}
+
+static struct wizard *wizard_new(struct tui *tui)
+{
+	struct wizard *wz = calloc(1, sizeof(*wz));
+	char mem[32];
+
+	if (!wz)
+		return NULL;
+	wz->tui = tui;
+	wz->button = -1;
+	wizard_host_probe(&wz->host);
+	/* The sampler's figures when it has them, so the header agrees. */
+	pthread_mutex_lock(&tui->model.lock);
+	if (tui->model.have_host && tui->model.host.mem_total)
+		wz->host.mem_bytes = tui->model.host.mem_total;
+	pthread_mutex_unlock(&tui->model.lock);
+	/* 256 MiB unless the host is tiny; the user sees and can change it. */
+	snprintf(mem, sizeof(mem), "%d",
+		 wz->host.mem_bytes && wz->host.mem_bytes < (512ULL << 20) ? 64 : 256);
+
+	wizard_field(&wz->name_f[NAME_F_NAME], FORM_TEXT, "Name", "", wizard_valid_name);
+	wizard_form(wz, WIZARD_STEP_NAME, wz->name_f, NAME_NR);
+
+	wizard_field(&wz->boot_f[BOOT_F_KERNEL], FORM_TEXT, "Kernel", "", wizard_valid_kernel);
+	wizard_field(&wz->boot_f[BOOT_F_INITRD], FORM_TEXT, "Initrd", "", wizard_valid_initrd);
+	wizard_field(&wz->boot_f[BOOT_F_CMDLINE], FORM_TEXT, "Command line", "console=ttyS0",
+		     wizard_valid_cmdline);
+	wizard_form(wz, WIZARD_STEP_BOOT, wz->boot_f, BOOT_NR);
+
+	wizard_field(&wz->res_f[RES_F_CPUS], FORM_NUMBER, "vCPUs", "1", wizard_valid_cpus);
+	wz->res_f[RES_F_CPUS].num_min = 1;
+	wz->res_f[RES_F_CPUS].num_max = WIZARD_MAX_VCPUS;
+	wizard_field(&wz->res_f[RES_F_MEMORY], FORM_TEXT, "Memory", mem, wizard_valid_memory);
+	wizard_form(wz, WIZARD_STEP_RESOURCES, wz->res_f, RES_NR);
+
+	wizard_field(&wz->stor_f[STOR_F_KIND], FORM_CHOICE, "Disk", NULL, NULL);
+	wz->stor_f[STOR_F_KIND].choices = wizard_storage_choices;
+	wz->stor_f[STOR_F_KIND].nr_choices = 3;
+	wizard_field(&wz->stor_f[STOR_F_SIZE], FORM_TEXT, "Size", "1G", wizard_valid_disk_size);
+	wizard_field(&wz->stor_f[STOR_F_PATH], FORM_TEXT, "Image", "", wizard_valid_disk_path);
+	wizard_field(&wz->stor_f[STOR_F_READONLY], FORM_CHECK, "Read-only", NULL, NULL);
+	wizard_form(wz, WIZARD_STEP_STORAGE, wz->stor_f, STOR_NR);
+	wizard_storage_update(wz);
+
+	wizard_field(&wz->net_f[NET_F_NET], FORM_CHOICE, "Network", NULL, NULL);
+	wz->net_f[NET_F_NET].choices = wizard_net_choices;
+	wz->net_f[NET_F_NET].nr_choices = 1;
+	wizard_form(wz, WIZARD_STEP_NETWORK, wz->net_f, NET_NR);
+
+	wizard_field(&wz->sum_f[SUM_F_START], FORM_CHECK, "Start now", NULL, NULL);
+	wz->sum_f[SUM_F_START].checked = true;
+	wizard_form(wz, WIZARD_STEP_SUMMARY, wz->sum_f, SUM_NR);
+	return wz;
+}
+
+struct screen *wizard_newvm_new(struct tui *tui)
+{
+	struct wizard *wz = wizard_new(tui);
+	struct screen *scr;
+
+	if (!wz)
+		return NULL;
+	scr = tui_screen_new(&wizard_newvm_ops, wz);
+	if (!scr)
+		free(wz);
+	return scr;
+}
+
+static void wizard_destroy(struct screen *scr)
+{
+	free(scr->priv);
+	scr->priv = NULL;
+}
+
+/* ---- Finish ---- */
+
+/* Paths as the store wants them: absolute. */
+static void wizard_abs_path(const char *in, char *out, size_t len)
+{
+	char buf[PATH_MAX];
+
+	if (in[0] && realpath(in, buf))
+		snprintf(out, len, "%s", buf);
+	else
+		snprintf(out, len, "%s", in);
+}
+
+/* Every step valid? Else go to the first bad one. */
+static bool wizard_validate_steps(struct wizard *wz)
+{
+	for (int s = 0; s < WIZARD_NR_STEPS; s++) {
+		if (form_validate_all(&wz->forms[s]) >= 0) {
+			wz->step = s;
+			wz->button = -1;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void wizard_finish(struct tui *tui, struct wizard *wz)
+{
+	struct tui_define_request *req;
+	struct vm_config *cfg;
+	uint64_t mib = 0;
+	int vcpus = 1, r;
+	char msg[256];
+
+	wz->error[0] = '\0';
+	if (!wizard_validate_steps(wz))
+		return;
+	req = calloc(1, sizeof(*req));
+	if (!req) {
+		snprintf(wz->error, sizeof(wz->error), "out of memory");
+		return;
+	}
+	cfg = &req->cfg;
+	snprintf(cfg->name, sizeof(cfg->name), "%.*s", VM_NAME_MAX, wz->name_f[NAME_F_NAME].text);
+	wizard_abs_path(wz->boot_f[BOOT_F_KERNEL].text, cfg->kernel, sizeof(cfg->kernel));
+	wizard_abs_path(wz->boot_f[BOOT_F_INITRD].text, cfg->initrd, sizeof(cfg->initrd));
+	snprintf(cfg->cmdline, sizeof(cfg->cmdline), "%s", wz->boot_f[BOOT_F_CMDLINE].text);
+	wizard_check_cpus(wz->res_f[RES_F_CPUS].text, &wz->host, &vcpus, msg, sizeof(msg));
+	wizard_check_memory(wz->res_f[RES_F_MEMORY].text, &wz->host, &mib, msg, sizeof(msg));
+	cfg->vcpus = vcpus;
+	cfg->memory_mib = mib;
+	switch (wz->stor_f[STOR_F_KIND].choice) {
+	case STORAGE_NEW:
+		wizard_check_disk_size(wz->stor_f[STOR_F_SIZE].text, &req->new_disk.size_bytes, msg,
+				       sizeof(msg));
+		req->nr_new_disks = 1;
+		break;
+	case STORAGE_EXISTING:
+		wizard_abs_path(wz->stor_f[STOR_F_PATH].text, cfg->disks[0].path,
+				sizeof(cfg->disks[0].path));
+		cfg->disks[0].readonly = wz->stor_f[STOR_F_READONLY].checked;
+		snprintf(cfg->disks[0].format, sizeof(cfg->disks[0].format), "raw");
+		cfg->nr_disks = 1;
+		break;
+	}
+	req->start = wz->sum_f[SUM_F_START].checked;
+	r = tui_request_define(tui, req);
+	free(req);
+	if (r) {
+		snprintf(wz->error, sizeof(wz->error), "cannot ask the worker: %s", strerror(-r));
+		return;
+	}
+	wz->busy = true;
+}
+
+/* ---- navigation ---- */
+
+static void wizard_goto(struct wizard *wz, int step)
+{
+	if (step < 0 || step >= WIZARD_NR_STEPS)
+		return;
+	wz->step = step;
+	wz->button = -1;
+	if (wz->forms[step].focus < 0 || wz->forms[step].fields[wz->forms[step].focus].hidden)
+		wz->forms[step].focus = form_first(&wz->forms[step]);
+}
+
+static void wizard_next(struct tui *tui, struct wizard *wz)
+{
+	if (wz->step == WIZARD_STEP_SUMMARY) {
+		wizard_finish(tui, wz);
+		return;
+	}
+	/* A step with an error stays, its first bad field focused. */
+	if (form_validate_all(&wz->forms[wz->step]) >= 0) {
+		wz->button = -1;
+		return;
+	}
+	wizard_goto(wz, wz->step + 1);
+}
+
+static bool wizard_typed(const struct wizard *wz)
+{
+	for (int s = 0; s < WIZARD_NR_STEPS; s++)
+		if (form_changed(&wz->forms[s]))
+			return true;
+	return false;
+}
+
+static void wizard_cancel_yes(struct tui *tui, void *opaque)
+{
+	struct screen *top = tui_top_screen(tui);
+
+	(void)opaque;
+	if (top && top->ops == &wizard_newvm_ops)
+		tui_pop_screen(tui);
+}
+
+static enum tui_result wizard_cancel(struct tui *tui, struct wizard *wz)
+{
+	if (!wizard_typed(wz)) {
+		tui_pop_screen(tui);
+		return TUI_REDRAW;
+	}
+	tui_push_screen(tui,
+			dialog_confirm_new("Cancel", "Discard this new VM? Nothing was created.",
+					   wizard_cancel_yes, NULL, NULL));
+	return TUI_REDRAW;
+}
+
+static enum tui_result wizard_press(struct tui *tui, struct wizard *wz, int button)
+{
+	switch (button) {
+	case WIZARD_BTN_BACK:
+		wizard_goto(wz, wz->step - 1);
+		break;
+	case WIZARD_BTN_NEXT:
+		wizard_next(tui, wz);
+		break;
+	case WIZARD_BTN_CANCEL:
+		return wizard_cancel(tui, wz);
+	}
+	return TUI_REDRAW;
+}
+
+static enum tui_result wizard_done(struct tui *tui, struct wizard *wz)
+{
+	char name[VM_NAME_MAX + 1];
+
+	snprintf(name, sizeof(name), "%s", wz->created);
+	tui_pop_screen(tui); /* frees wz */
+	screen_list_select(tui, name);
+	return TUI_REDRAW;
+}
+
+static enum tui_result wizard_key(struct tui *tui, struct screen *scr, int key)
+{
+	struct wizard *wz = scr->priv;
+	struct form *form;
+	enum form_key_result fr;
+
+	if (!wz)
+		return TUI_IGNORED;
+	if (wz->done)
+		return wizard_done(tui, wz);
+	if (key == WIZARD_KEY_DONE)
+		return TUI_HANDLED;
+	switch (key) {
+	case KEY_F(1):
+	case KEY_F(10):
+	case 12: /* Ctrl-L */
+		return TUI_IGNORED;
+	}
+	if (wz->busy) {
+		tui_status(tui, TUI_STATUS_INFO, "creating VM '%s'...", wz->name_f[0].text);
+		return TUI_HANDLED;
+	}
+	form = &wz->forms[wz->step];
+	switch (key) {
+	case 27:
+		return wizard_cancel(tui, wz);
+	case KEY_NPAGE:
+		wizard_next(tui, wz);
+		return TUI_REDRAW;
+	case KEY_PPAGE:
+		wizard_goto(wz, wz->step - 1);
+		return TUI_REDRAW;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (wz->button >= 0)
+			return wizard_press(tui, wz, wz->button);
+		wizard_next(tui, wz);
+		return TUI_REDRAW;
+	}
+
+	if (wz->button >= 0) {
+		/* On the buttons: Tab and arrows move along them, then back
+		 * into the form. */
+		switch (key) {
+		case '\t':
+		case KEY_RIGHT:
+		case KEY_DOWN:
+			if (++wz->button == WIZARD_NR_BTNS) {
+				wz->button = -1;
+				form->focus = form_first(form);
+			}
+			return TUI_REDRAW;
+		case KEY_BTAB:
+		case KEY_LEFT:
+		case KEY_UP:
+			if (--wz->button < 0) {
+				wz->button = -1;
+				form->focus = form_last(form);
+			}
+			return TUI_REDRAW;
+		case ' ':
+			return wizard_press(tui, wz, wz->button);
+		}
+		return TUI_HANDLED;
+	}
+
+	fr = form_key(form, key);
+	switch (fr) {
+	case FORM_KEY_WRAP_NEXT:
+		wz->button = WIZARD_BTN_NEXT;
+		return TUI_REDRAW;
+	case FORM_KEY_WRAP_PREV:
+		wz->button = WIZARD_BTN_CANCEL;
+		return TUI_REDRAW;
+	case FORM_KEY_IGNORED:
+		/* Letters must not reach the global keys (q quits). */
+		return key < KEY_MIN ? TUI_HANDLED : TUI_IGNORED;
+	default:
+		if (wz->step == WIZARD_STEP_STORAGE)
+			wizard_storage_update(wz);
+		return TUI_REDRAW;
+	}
+}
+
+static enum tui_result wizard_mouse(struct tui *tui, struct screen *scr, const MEVENT *ev)
+{
+	struct wizard *wz = scr->priv;
+	int i;
+
+	if (!wz || wz->busy || !(ev->bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+		return TUI_HANDLED;
+	if (ev->y == wz->btn_y) {
+		for (int b = 0; b < WIZARD_NR_BTNS; b++)
+			if (ev->x >= wz->btn_x0[b] && ev->x < wz->btn_x1[b])
+				return wizard_press(tui, wz, b);
+		return TUI_HANDLED;
+	}
+	i = form_field_at(&wz->forms[wz->step], ev->y);
+	if (i >= 0) {
+		wz->button = -1;
+		form_focus(&wz->forms[wz->step], i);
+		return TUI_REDRAW;
+	}
+	return TUI_HANDLED;
+}
+
+/* ---- drawing ---- */
+
+/* The worker answered our Finish (model lock held). */
+static void wizard_check_reply(struct tui *tui, struct wizard *wz)
+{
+	const struct tui_define_reply *dr = &tui->model.define;
+
+	if (!wz->busy || !dr->ready || strcmp(dr->name, wz->name_f[NAME_F_NAME].text))
+		return;
+	wz->busy = false;
+	if (dr->rc) {
+		snprintf(wz->error, sizeof(wz->error), "%s", dr->error);
+		return;
+	}
+	snprintf(wz->created, sizeof(wz->created), "%s", dr->name);
+	wz->done = true;
+	ungetch(WIZARD_KEY_DONE);
+	tui_wake(tui);
+}
+
+/* One summary line: "  Label     value". */
+static int wizard_summary_line(WINDOW *win, int y, int x, int w, const char *label,
+			       const char *value)
+{
+	if (y >= getmaxy(win) - 3)
+		return y;
+	wattrset(win, theme_attr(THEME_DIM));
+	tui_put(win, y, x + 2, 14, label, true);
+	wattrset(win, theme_attr(THEME_NORMAL));
+	tui_put(win, y, x + 16, w - 16, value, false);
+	return y + 1;
+}
+
+static int wizard_draw_summary(struct wizard *wz, WINDOW *win, int y, int x, int w)
+{
+	char buf[VM_PATH_MAX + 64], a[32];
+	uint64_t bytes;
+
+	y = wizard_summary_line(win, y, x, w, "Name", wz->name_f[NAME_F_NAME].text);
+	y = wizard_summary_line(win, y, x, w, "Kernel", wz->boot_f[BOOT_F_KERNEL].text);
+	y = wizard_summary_line(win, y, x, w, "Initrd",
+				wz->boot_f[BOOT_F_INITRD].text[0] ? wz->boot_f[BOOT_F_INITRD].text
+								  : "none");
+	y = wizard_summary_line(win, y, x, w, "Command line", wz->boot_f[BOOT_F_CMDLINE].text);
+	y = wizard_summary_line(win, y, x, w, "vCPUs", wz->res_f[RES_F_CPUS].text);
+	snprintf(buf, sizeof(buf), "%s", wz->res_f[RES_F_MEMORY].text);
+	if (!wizard_check_memory(wz->res_f[RES_F_MEMORY].text, &wz->host, &bytes, a, sizeof(a)))
+		format_size(bytes << 20, buf, sizeof(buf));
+	y = wizard_summary_line(win, y, x, w, "Memory", buf);
+	switch (wz->stor_f[STOR_F_KIND].choice) {
+	case STORAGE_NEW:
+		if (!wizard_check_disk_size(wz->stor_f[STOR_F_SIZE].text, &bytes, buf, sizeof(buf)))
+			format_size(bytes, a, sizeof(a));
+		else
+			snprintf(a, sizeof(a), "?");
+		snprintf(buf, sizeof(buf), "new disk of %s (in the VM's storage)", a);
+		break;
+	case STORAGE_EXISTING:
+		snprintf(buf, sizeof(buf), "%s%s", wz->stor_f[STOR_F_PATH].text,
+			 wz->stor_f[STOR_F_READONLY].checked ? " (read-only)" : "");
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "none");
+	}
+	y = wizard_summary_line(win, y, x, w, "Storage", buf);
+	y = wizard_summary_line(win, y, x, w, "Network", "none");
+	return y;
+}
+
+static void wizard_draw(struct tui *tui, struct screen *scr, WINDOW *win)
+{
+	struct wizard *wz = scr->priv;
+	struct form *form;
+	int rows, cols, x = 2, w, y;
+	char title[128];
+
+	if (!wz)
+		return;
+	wizard_check_reply(tui, wz);
+	form = &wz->forms[wz->step];
+	getmaxyx(win, rows, cols);
+	werase(win);
+	snprintf(title, sizeof(title), "New VM - step %d of %d: %s", wz->step + 1, WIZARD_NR_STEPS,
+		 wizard_step_names[wz->step]);
+	tui_draw_box(tui, win, 0, 0, rows, cols, title);
+	w = cols - 4;
+
+	/* The steps, the current one highlighted: where am I, what's left. */
+	wmove(win, 1, x);
+	for (int s = 0, cx = x; s < WIZARD_NR_STEPS; s++) {
+		int n = (int)strlen(wizard_step_names[s]);
+
+		if (cx + n + 3 > cols - 2)
+			break;
+		wattrset(win, theme_attr(s == wz->step	? THEME_SELECTED
+					 : s < wz->step ? THEME_NORMAL
+							: THEME_DIM));
+		mvwaddstr(win, 1, cx, wizard_step_names[s]);
+		cx += n;
+		wattrset(win, theme_attr(THEME_DIM));
+		if (s + 1 < WIZARD_NR_STEPS)
+			mvwaddstr(win, 1, cx, tui->utf8 ? " \u203a " : " > ");
+		cx += 3;
+	}
+	wattrset(win, theme_attr(THEME_DIM));
+	y = 3;
+	if (wz->step == WIZARD_STEP_RESOURCES) {
+		char host[96];
+
+		wizard_host_describe(&wz->host, host, sizeof(host));
+		tui_put(win, y, x, w, host, false);
+	} else if (wizard_step_intro[wz->step]) {
+		tui_put(win, y, x, w, wizard_step_intro[wz->step], false);
+	}
+	y += 2;
+	if (wz->step == WIZARD_STEP_SUMMARY)
+		y = wizard_draw_summary(wz, win, y, x, w) + 1;
+	y += form_draw(win, form, y, x, w, 16, wz->button < 0 && !wz->busy, tui->utf8);
+	if (wz->step == WIZARD_STEP_SUMMARY && y < rows - 3) {
+		y++;
+		if (wz->busy) {
+			wattrset(win, theme_attr(THEME_STATE_TRANSIENT));
+			tui_put(win, y, x, w, "Creating the VM...", false);
+		} else if (wz->error[0]) {
+			wattrset(win, theme_attr(THEME_ERROR));
+			tui_put(win, y, x, w, wz->error, false);
+		}
+	}
+
+	/* Buttons on the last line inside the box. */
+	{
+		static const char *const labels[WIZARD_NR_BTNS] = {"Back", "Next", "Cancel"};
+		int bx = x;
+
+		wz->btn_y = rows - 2;
+		for (int b = 0; b < WIZARD_NR_BTNS; b++) {
+			const char *l = labels[b];
+			char buf[24];
+			bool dis = (b == WIZARD_BTN_BACK && wz->step == 0) || wz->busy;
+
+			if (b == WIZARD_BTN_NEXT && wz->step == WIZARD_STEP_SUMMARY)
+				l = "Finish";
+			snprintf(buf, sizeof(buf), "[ %s ]", l);
+			wattrset(win, theme_attr(wz->button == b ? THEME_SELECTED
+						 : dis		 ? THEME_DIM
+								 : THEME_NORMAL));
+			mvwaddstr(win, wz->btn_y, bx, buf);
+			wz->btn_x0[b] = bx;
+			wz->btn_x1[b] = bx + (int)strlen(buf);
+			bx += (int)strlen(buf) + 2;
+		}
+		wattrset(win, theme_attr(THEME_NORMAL));
+	}
+}
+
+static const struct keybar_item *wizard_keybar_items(struct tui *tui, struct screen *scr)
+{
+	struct wizard *wz = scr->priv;
+
+	(void)tui;
+	return wz && wz->step == WIZARD_STEP_SUMMARY ? wizard_keybar_summary : wizard_keybar;
+}
+
+const struct screen_ops wizard_newvm_ops = {
+    .name = "new-vm",
+    .draw = wizard_draw,
+    .key = wizard_key,
+    .mouse = wizard_mouse,
+    .keybar = wizard_keybar_items,
+    .help = wizard_help,
+    .destroy = wizard_destroy,
+};
