@@ -825,12 +825,15 @@ static uint64_t local_u64(struct json_object *obj, const char *key)
 static int local_stats(struct driver *drv, const char *name, struct vm_stats *out, char *err,
 		       size_t errlen)
 {
-	struct json_object *data = NULL, *status = NULL, *arr;
+	struct json_object *data = NULL, *arr;
 	struct timespec ts;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = local_control_running(drv, name, "stats", NULL, &data, err, errlen);
+	/* One round trip per poll (the TUI polls every VM each second): a
+	 * VMM that is gone has no listening socket, which local_control
+	 * reports as "not running", so no status probe first. */
+	r = local_control(drv, name, "stats", NULL, LOCAL_COMMAND_TIMEOUT_MS, &data, err, errlen);
 	if (r)
 		return r;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -855,13 +858,8 @@ static int local_stats(struct driver *drv, const char *name, struct vm_stats *ou
 	}
 	out->memory_rss_bytes = local_u64(data, "guest_rss_bytes");
 	out->vmm_rss_bytes = local_u64(data, "vmm_rss_bytes");
+	out->memory_bytes = local_u64(data, "memory_mib") << 20;
 	json_object_put(data);
-	/* The guest memory size is in the status, not the counters. */
-	if (!local_control(drv, name, "status", NULL, LOCAL_STATUS_TIMEOUT_MS, &status, err,
-			   errlen)) {
-		out->memory_bytes = local_u64(status, "memory_mib") << 20;
-		json_object_put(status);
-	}
 	err[0] = '\0';
 	return 0;
 }
@@ -896,7 +894,8 @@ static int local_console_dump(struct driver *drv, const char *name, char **buf, 
 			      char *err, size_t errlen)
 {
 	struct json_object *data = NULL, *out;
-	const char *text;
+	const char *text = NULL;
+	size_t n = 0;
 	int r;
 
 	*buf = NULL;
@@ -904,9 +903,19 @@ static int local_console_dump(struct driver *drv, const char *name, char **buf, 
 	r = local_control_running(drv, name, "serial-dump", NULL, &data, err, errlen);
 	if (r)
 		return r;
-	text = json_object_object_get_ex(data, "output", &out) ? json_object_get_string(out) : "";
-	*len = strlen(text ? text : "");
-	*buf = strdup(text ? text : "");
+	/* The guest's output may contain NUL bytes: copy by length. */
+	if (json_object_object_get_ex(data, "output", &out) &&
+	    json_object_is_type(out, json_type_string)) {
+		text = json_object_get_string(out);
+		n = (size_t)json_object_get_string_len(out);
+	}
+	*buf = malloc(n + 1);
+	if (*buf) {
+		if (n)
+			memcpy(*buf, text, n);
+		(*buf)[n] = '\0';
+		*len = n;
+	}
 	json_object_put(data);
 	if (!*buf) {
 		snprintf(err, errlen, "out of memory");

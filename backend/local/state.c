@@ -107,7 +107,7 @@ void local_state_from_pidfile(const struct local_pidfile *pf, const char *log_pa
 			break;
 		case 4:
 			*state = VM_STATE_CRASHED;
-			snprintf(reason, len, "guest crashed (triple fault)");
+			snprintf(reason, len, "guest crashed (triple fault or KVM error; see vmm.log)");
 			break;
 		default:
 			/* 0 powered off, 3 rebooted with --no-reboot, 5 stopped on

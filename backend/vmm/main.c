@@ -49,7 +49,7 @@ static void usage(FILE *f)
 		"  -h, --help            this help\n"
 		"\n"
 		"Exit status: 0 guest powered off, 1 internal error, 2 bad arguments or\n"
-		"environment, 3 guest reboot (--no-reboot), 4 guest crash (triple fault),\n"
+		"environment, 3 guest reboot (--no-reboot), 4 guest crash (triple fault or KVM error),\n"
 		"5 stopped on request (control \"quit\", SIGTERM).\n",
 		VMM_DEFAULT_MEMORY_MIB);
 }
@@ -348,7 +348,7 @@ static int pidfile_check_free(const char *path, char *err, size_t errlen)
 static int vmm_supervise(const struct vmm_config *cfg, int ready_fd, int *killed_by)
 {
 	sigset_t set, chld;
-	bool stop_requested = false;
+	bool stop_requested = false, first_boot = true;
 	int status;
 
 	*killed_by = 0;
@@ -407,10 +407,15 @@ static int vmm_supervise(const struct vmm_config *cfg, int ready_fd, int *killed
 			close(ready_fd);
 			ready_fd = -1;
 		}
+		/* "Refused to start" reads as a plain shut off; after a guest
+		 * reboot the config was fine before, so it is an error. */
+		if (status == VMM_EXIT_USAGE && !first_boot)
+			return VMM_EXIT_ERROR;
 		if (status != VMM_EXIT_RESTART)
 			return status;
 		if (stop_requested)
 			return VMM_EXIT_QUIT;
+		first_boot = false;
 	}
 }
 

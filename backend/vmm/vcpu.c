@@ -181,6 +181,8 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (cpu->run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
 				vmm_request_exit(cpu->vmm, VMM_EXIT_POWEROFF);
+			} else if (cpu->run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
+				vmm_vcpu_guest_reset(cpu->vmm);
 			} else {
 				snprintf(msg, sizeof(msg), "guest system event %u",
 					 cpu->run->system_event.type);

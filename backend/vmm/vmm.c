@@ -130,6 +130,11 @@ static void vmm_guest_reset(void *opaque)
 	vmm_restart(opaque, false);
 }
 
+void vmm_vcpu_guest_reset(struct vmm *vmm)
+{
+	vmm_restart(vmm, false);
+}
+
 static void vmm_guest_poweroff(void *opaque)
 {
 	vmm_request_exit(opaque, VMM_EXIT_POWEROFF);
@@ -149,6 +154,9 @@ bool vmm_vcpu_checkpoint(struct vmm *vmm)
 	pthread_mutex_lock(&vmm->lock);
 	while (vmm->pause_requested && !vmm->stopping) {
 		vmm->parked++;
+		/* Also when vmm_pause gave up waiting for this vCPU. */
+		if (vmm->parked == vmm->nr_vcpus)
+			vmm->state = VMM_STATE_PAUSED;
 		pthread_cond_broadcast(&vmm->cond);
 		pthread_cond_wait(&vmm->cond, &vmm->lock);
 		vmm->parked--;
@@ -158,8 +166,13 @@ bool vmm_vcpu_checkpoint(struct vmm *vmm)
 	return go;
 }
 
+/* How long a pause waits for the vCPUs to park: one may sit in a slow
+ * device access (a disk read on a stalled host disk) for a long time. */
+#define VMM_PAUSE_TIMEOUT_S 5
+
 int vmm_pause(struct vmm *vmm)
 {
+	struct timespec deadline;
 	int r = 0;
 
 	pthread_mutex_lock(&vmm->lock);
@@ -171,10 +184,22 @@ int vmm_pause(struct vmm *vmm)
 		vmm->pause_requested = true;
 		pthread_mutex_unlock(&vmm->lock);
 		vmm_kick_all(vmm);
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += VMM_PAUSE_TIMEOUT_S;
 		pthread_mutex_lock(&vmm->lock);
-		while (vmm->parked < vmm->nr_vcpus && !vmm->stopping)
-			pthread_cond_wait(&vmm->cond, &vmm->lock);
-		vmm->state = vmm->stopping ? VMM_STATE_STOPPING : VMM_STATE_PAUSED;
+		while (vmm->parked < vmm->nr_vcpus && !vmm->stopping && r == 0) {
+			if (pthread_cond_timedwait(&vmm->cond, &vmm->lock, &deadline) ==
+			    ETIMEDOUT)
+				r = -ETIMEDOUT;
+		}
+		/* On timeout pause_requested stays set: the late vCPUs park
+		 * when they come back (vmm_vcpu_checkpoint), resume undoes it. */
+		if (vmm->stopping)
+			vmm->state = VMM_STATE_STOPPING;
+		else if (vmm->parked == vmm->nr_vcpus)
+			vmm->state = VMM_STATE_PAUSED;
+		if (vmm->parked == vmm->nr_vcpus)
+			r = 0;
 	}
 	pthread_mutex_unlock(&vmm->lock);
 	return r;
@@ -423,7 +448,15 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t
 	vmm->kvm.vm_fd = vmm->kvm.kvm_fd = -1;
 	vmm->nr_vcpus = 0;
 	pthread_mutex_init(&vmm->lock, NULL);
-	pthread_cond_init(&vmm->cond, NULL);
+	{
+		/* vmm_pause waits with a deadline on the monotonic clock. */
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&vmm->cond, &attr);
+		pthread_condattr_destroy(&attr);
+	}
 	io_bus_init(&vmm->pio, "pio");
 	io_bus_init(&vmm->mmio, "mmio");
 	*out = vmm;

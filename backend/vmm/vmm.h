@@ -96,7 +96,8 @@ void vmm_destroy(struct vmm *vmm);
 int vmm_get_status(struct vmm *vmm, struct vmm_status *out);
 int vmm_get_stats(struct vmm *vmm, struct vmm_stats *out);
 /* Each returns 0 or -errno: -EALREADY (already paused/running), -EBUSY
- * (stopping). */
+ * (stopping); vmm_pause also -ETIMEDOUT (a vCPU did not stop within 5 s;
+ * it pauses when it comes back unless vmm_resume is called). */
 int vmm_pause(struct vmm *vmm);
 int vmm_resume(struct vmm *vmm);
 /* Press the ACPI power button (the guest decides what to do). */

@@ -46,6 +46,11 @@ static int vmm_control_fail(struct control_request *req, const char *what, int r
 	case -EBUSY:
 		snprintf(req->error, sizeof(req->error), "the VM is stopping");
 		break;
+	case -ETIMEDOUT:
+		/* Only pause: a vCPU is still in a device access. */
+		snprintf(req->error, sizeof(req->error),
+			 "the VM is still finishing I/O; it will pause when that completes");
+		break;
 	default:
 		snprintf(req->error, sizeof(req->error), "%s", strerror(-r));
 		break;
@@ -81,6 +86,7 @@ static int cmd_stats(struct control_request *req)
 {
 	struct vmm_control *ctl = vmm_control_of(req);
 	struct vmm_stats *st = calloc(1, sizeof(*st));
+	struct vmm_status status;
 	struct json_object *d, *arr;
 	int r;
 
@@ -125,6 +131,9 @@ static int cmd_stats(struct control_request *req)
 	add_u64(d, "rng_bytes", st->rng_bytes);
 	add_u64(d, "vmm_rss_bytes", st->vmm_rss_bytes);
 	add_u64(d, "guest_rss_bytes", st->guest_rss_bytes);
+	/* The guest size too, so that a stats poll needs no status request. */
+	if (!vmm_get_status(ctl->vmm, &status))
+		add_u64(d, "memory_mib", status.memory_mib);
 	if (ctl->serial) {
 		struct json_object *s = json_object_new_object();
 

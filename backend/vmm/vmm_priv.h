@@ -16,5 +16,8 @@ struct io_bus *vmm_mmio_bus(struct vmm *vmm);
 bool vmm_vcpu_checkpoint(struct vmm *vmm);
 /* A vCPU hit something fatal: message to the log, machine stops. */
 void vmm_vcpu_fatal(struct vmm *vmm, int vcpu_id, enum vmm_exit_status status, const char *msg);
+/* The guest asked for a reset (KVM system event): restart like a guest
+ * reboot, or exit with VMM_EXIT_REBOOT under --no-reboot. */
+void vmm_vcpu_guest_reset(struct vmm *vmm);
 
 #endif

@@ -119,7 +119,7 @@ START_TEST(triple_fault_is_crashed)
 	write_file(LOCAL_PIDFILE, "exited 4\n");
 	info = probe();
 	ck_assert_int_eq(info.state, VM_STATE_CRASHED);
-	ck_assert_str_eq(info.reason, "guest crashed (triple fault)");
+	ck_assert_str_eq(info.reason, "guest crashed (triple fault or KVM error; see vmm.log)");
 }
 END_TEST
 
