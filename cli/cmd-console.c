@@ -13,6 +13,8 @@
 /* After stdin ends (a script piped its input), keep showing the guest's
  * output until it has been quiet this long, then leave. */
 #define CONSOLE_DRAIN_MS 1000
+/* How long a restarting VMM (guest reboot, reset) may take to come back. */
+#define CONSOLE_REOPEN_MS 5000
 
 static int console_write_all(int fd, const char *buf, size_t len)
 {
@@ -91,6 +93,45 @@ static enum console_end console_pump(int vm_fd, bool tty)
 	}
 }
 
+/* The console closes when the VMM process restarts (guest reboot, reset):
+ * while the VM is still running, open it again, retrying every 100 ms for
+ * 5 s. Ctrl-] and signals still work meanwhile. Returns the new fd, or
+ * -1 with *end set when the VM really stopped or the user left. */
+static int console_reopen(struct driver *drv, const char *name, bool tty, enum console_end *end)
+{
+	uint64_t deadline = cli_now_ns() + CONSOLE_REOPEN_MS * 1000000ULL;
+	char err[512], buf[256];
+
+	*end = CONSOLE_CLOSED;
+	for (;;) {
+		struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+		struct vm_info info = {0};
+		int fd = -1;
+
+		if (drv->ops->info(drv, name, &info, err, sizeof(err)) < 0 ||
+		    (info.state != VM_STATE_RUNNING && info.state != VM_STATE_STARTING &&
+		     info.state != VM_STATE_UNKNOWN))
+			return -1;
+		if (drv->ops->console_open(drv, name, &fd, err, sizeof(err)) == 0)
+			return fd;
+		if (cli_now_ns() >= deadline)
+			return -1;
+		/* Wait 100 ms, watching the keyboard for Ctrl-]. */
+		if (poll(&pfd, tty ? 1 : 0, 100) > 0 && tty) {
+			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+			if (n > 0 && memchr(buf, CONSOLE_ESCAPE, (size_t)n)) {
+				*end = CONSOLE_DETACHED;
+				return -1;
+			}
+		}
+		if (cli_term_signal) {
+			*end = CONSOLE_SIGNAL;
+			return -1;
+		}
+	}
+}
+
 static int console_dump(struct cli_ctx *ctx, struct driver *drv, const char *name)
 {
 	char err[512] = "", *buf = NULL;
@@ -134,7 +175,7 @@ static int console_exec(struct cli_ctx *ctx, int argc, char **argv)
 	char err[512] = "";
 	struct driver *drv;
 	const char *name;
-	int rc, fd = -1;
+	int rc, fd = -1, saved_errno;
 
 	if ((rc = cli_vm_command(ctx, argc, argv, opts, console_opt, &dump, &name, &drv)) !=
 	    CLI_CONTINUE)
@@ -160,10 +201,20 @@ static int console_exec(struct cli_ctx *ctx, int argc, char **argv)
 		close(fd);
 		return CLI_EXIT_FAILED;
 	}
-	end = console_pump(fd, tty);
+	for (;;) {
+		end = console_pump(fd, tty);
+		if (end != CONSOLE_CLOSED)
+			break;
+		close(fd);
+		fd = console_reopen(drv, name, tty, &end);
+		if (fd < 0)
+			break;
+	}
+	saved_errno = errno;
 	if (tty)
 		cli_term_restore();
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	switch (end) {
 	case CONSOLE_DETACHED:
 		printf("\nDetached from VM '%s' (it keeps running)\n", name);
@@ -172,11 +223,12 @@ static int console_exec(struct cli_ctx *ctx, int argc, char **argv)
 		printf("\nVM '%s' closed its console (it stopped)\n", name);
 		return CLI_EXIT_OK;
 	case CONSOLE_INPUT_DONE:
-	case CONSOLE_SIGNAL:
 		return CLI_EXIT_OK;
+	case CONSOLE_SIGNAL:
+		return CLI_EXIT_FAILED;
 	case CONSOLE_ERROR:
 	default:
-		cli_error("console of VM '%s': %s", name, strerror(errno));
+		cli_error("console of VM '%s': %s", name, strerror(saved_errno));
 		return CLI_EXIT_FAILED;
 	}
 }

@@ -119,7 +119,7 @@ static int shutdown_exec(struct cli_ctx *ctx, int argc, char **argv)
 	bool tty = cli_isatty_out() && !ctx->json, drew = false;
 	int rc, last_left = -1;
 	char err[512] = "";
-	struct vm_info info;
+	struct vm_info info = {0};
 	struct driver *drv;
 	const char *name;
 	uint64_t deadline;

@@ -769,11 +769,14 @@ int tui_main(struct driver *drv, const struct tui_options *opts)
 	if (r)
 		snprintf(err, sizeof(err), "%s", strerror(-r));
 out:
+	/* Give the terminal back first, then wait for the worker: a running
+	 * clone is cancelled so the join does not wait for the whole copy. */
+	endwin();
+	tui_clone_cancel(tui);
 	tui_sampler_stop(tui);
 	app_free_windows(tui);
 	if (in)
 		delwin(in);
-	endwin();
 	delscreen(term);
 	app_free(tui);
 	if (err[0])

@@ -31,6 +31,7 @@ struct tui_sampler {
 	struct tui *tui;
 	pthread_t sample_thread, work_thread;
 	bool sample_running, work_running;
+	bool defining; /* the worker runs a define: quit waits for it */
 
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t sample_cond, work_cond;
@@ -45,6 +46,9 @@ struct tui_sampler {
 	int nr_rows;
 	struct hoststat host;
 	bool host_ok;
+
+	/* Worker thread only: when a clone's progress last woke the UI. */
+	uint64_t clone_wake_ns;
 };
 
 const char *tui_action_name(enum tui_action action)
@@ -371,9 +375,11 @@ static void sampler_run_set(struct tui_sampler *s, const struct sampler_job *job
 static int sampler_clone_progress(void *opaque, uint64_t done, uint64_t total)
 {
 	struct tui *tui = opaque;
+	struct tui_sampler *s = tui->sampler;
 	char src[VM_NAME_MAX + 1], dst[VM_NAME_MAX + 1];
+	uint64_t now = tui_now_ns();
 	int old_pct, pct;
-	bool cancel;
+	bool cancel, wake;
 
 	pthread_mutex_lock(&tui->model.lock);
 	old_pct = tui->model.clone.total
@@ -385,8 +391,16 @@ static int sampler_clone_progress(void *opaque, uint64_t done, uint64_t total)
 	cancel = tui->model.clone.cancel;
 	snprintf(src, sizeof(src), "%s", tui->model.clone.src);
 	snprintf(dst, sizeof(dst), "%s", tui->model.clone.dst);
-	tui->model.generation++;
+	/* Chunks come far faster than anyone reads: redraw when the
+	 * percentage moves or every 100 ms, not for each one. */
+	wake = pct != old_pct || !s || now - s->clone_wake_ns >= 100000000ULL;
+	if (wake)
+		tui->model.generation++;
 	pthread_mutex_unlock(&tui->model.lock);
+	if (!wake)
+		return cancel ? 1 : 0;
+	if (s)
+		s->clone_wake_ns = now;
 	/* The box may be hidden: the status line keeps the percentage. */
 	if (pct != old_pct && !cancel)
 		tui_status(tui, TUI_STATUS_INFO, "cloning '%s' to '%s': %d%%", src, dst, pct);
@@ -508,6 +522,7 @@ static void *sampler_worker(void *arg)
 		job = s->queue[s->q_head];
 		s->q_head = (s->q_head + 1) % SAMPLER_QUEUE_MAX;
 		s->q_count--;
+		s->defining = job.kind == JOB_DEFINE;
 		pthread_mutex_unlock(&s->lock);
 
 		if (job.kind == JOB_ACTION)
@@ -706,9 +721,25 @@ int tui_sampler_start(struct tui *tui, char *err, size_t errlen)
 	return 0;
 }
 
+/* pthread_join with a limit: true if the thread ended in time. */
+static bool sampler_join_within(pthread_t thread, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(thread, NULL, &ts) == 0;
+}
+
 void tui_sampler_stop(struct tui *tui)
 {
 	struct tui_sampler *s = tui->sampler;
+	bool leaked = false;
 
 	if (!s)
 		return;
@@ -717,13 +748,31 @@ void tui_sampler_stop(struct tui *tui)
 	pthread_cond_broadcast(&s->sample_cond);
 	pthread_cond_broadcast(&s->work_cond);
 	pthread_mutex_unlock(&s->lock);
-	/* A driver call in progress finishes first (a second at most on a
-	 * hung VMM); an action the user asked for is not cut in half. */
-	if (s->sample_running)
-		pthread_join(s->sample_thread, NULL);
-	if (s->work_running)
-		pthread_join(s->work_thread, NULL);
+	/* Quitting must be quick even when VMMs answer slowly: the sampler
+	 * only reads, so it gets a second to finish its driver call. A clone
+	 * (being cancelled) or a define is waited for, so it cleans up after
+	 * itself; any other action the worker runs is a request to a VMM
+	 * that goes on without us. A thread still busy then keeps its
+	 * memory: the process is about to exit. */
+	if (s->sample_running && !sampler_join_within(s->sample_thread, 1000))
+		leaked = true;
+	if (s->work_running) {
+		bool must_finish;
+
+		pthread_mutex_lock(&tui->model.lock);
+		must_finish = tui->model.clone.active;
+		pthread_mutex_unlock(&tui->model.lock);
+		pthread_mutex_lock(&s->lock);
+		must_finish = must_finish || s->defining;
+		pthread_mutex_unlock(&s->lock);
+		if (must_finish)
+			pthread_join(s->work_thread, NULL);
+		else if (!sampler_join_within(s->work_thread, 1000))
+			leaked = true;
+	}
 	tui->sampler = NULL;
+	if (leaked)
+		return;
 	if (s->host_ok)
 		hoststat_close(&s->host);
 	pthread_cond_destroy(&s->sample_cond);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "tui.h"
@@ -19,12 +20,17 @@
 #define CONSOLE_OUT_MAX	 65536		      /* typed bytes not yet sent */
 #define CONSOLE_KEY_BACK 0x1d		      /* Ctrl-] */
 #define CONSOLE_KEY_HELP (KEY_MAX + 1)	      /* the key bar's Help (mouse) */
+/* A guest reboot or reset restarts the VMM: its console socket closes and
+ * comes back within a second or two. Retry this often, this long. */
+#define CONSOLE_RETRY_NS     (100ULL * 1000000ULL)
+#define CONSOLE_RECONNECT_NS (5000ULL * 1000000ULL)
 
 enum console_phase {
 	CONSOLE_CONNECTING,
 	CONSOLE_CONNECTED,
-	CONSOLE_CLOSED, /* the VM stopped or the VMM closed the console */
-	CONSOLE_FAILED, /* could not connect */
+	CONSOLE_RECONNECTING, /* the socket closed but the VM still runs */
+	CONSOLE_CLOSED,	      /* the VM stopped or the VMM closed the console */
+	CONSOLE_FAILED,	      /* could not connect */
 };
 
 struct console_state {
@@ -37,7 +43,9 @@ struct console_state {
 	int scroll; /* lines scrolled back, 0 = following the output */
 	int page;   /* rows of the terminal area, from the last draw */
 	uint64_t last_draw_ns;
-	char out[CONSOLE_OUT_MAX]; /* typed bytes the socket did not take yet */
+	uint64_t reconnect_until_ns; /* CONSOLE_RECONNECTING gives up then */
+	int timer_fd;		     /* paces the retries, -1 until needed */
+	char out[CONSOLE_OUT_MAX];   /* typed bytes the socket did not take yet */
 	size_t out_len;
 };
 
@@ -73,6 +81,60 @@ static void console_disconnect(struct console_state *st, enum console_phase phas
 /* Send what is queued; the rest waits for POLLOUT. */
 static void console_flush(struct console_state *st);
 
+static const struct tui_vm *console_find_vm(const struct tui_model *m, const char *name);
+
+/* model.lock held: does the model still see the VMM process? */
+static bool console_vm_alive(struct tui *tui, struct console_state *st)
+{
+	const struct tui_vm *vm = console_find_vm(&tui->model, st->name);
+
+	return vm && (vm->info.state == VM_STATE_RUNNING || vm->info.state == VM_STATE_STARTING ||
+		      vm->info.state == VM_STATE_UNKNOWN);
+}
+
+/* Ask the worker for the console again (UI thread, model.lock not held). */
+static void console_retry(struct console_state *st)
+{
+	bool alive;
+
+	pthread_mutex_lock(&st->tui->model.lock);
+	alive = console_vm_alive(st->tui, st);
+	pthread_mutex_unlock(&st->tui->model.lock);
+	if (!alive || tui_now_ns() >= st->reconnect_until_ns ||
+	    tui_request_console(st->tui, st->name) < 0)
+		st->phase = CONSOLE_CLOSED;
+	st->tui->dirty = true;
+}
+
+static void console_timer_ready(struct tui *tui, int fd, short revents, void *opaque)
+{
+	struct console_state *st = opaque;
+	uint64_t ticks;
+
+	if (read(fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	if (st->phase == CONSOLE_RECONNECTING)
+		console_retry(st);
+}
+
+/* Retry in 100 ms (the draw, which sees the failed reply, holds
+ * model.lock: the request itself waits for the timer). */
+static void console_retry_later(struct console_state *st)
+{
+	struct itimerspec its = {.it_value = {.tv_nsec = (long)CONSOLE_RETRY_NS}};
+
+	if (st->timer_fd < 0) {
+		st->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (st->timer_fd >= 0 &&
+		    tui_watch_fd(st->tui, st->timer_fd, POLLIN, console_timer_ready, st) < 0) {
+			close(st->timer_fd);
+			st->timer_fd = -1;
+		}
+	}
+	if (st->timer_fd < 0 || timerfd_settime(st->timer_fd, 0, &its, NULL) < 0)
+		st->phase = CONSOLE_CLOSED;
+}
+
 static void console_fd_ready(struct tui *tui, int fd, short revents, void *opaque)
 {
 	struct console_state *st = opaque;
@@ -89,6 +151,19 @@ static void console_fd_ready(struct tui *tui, int fd, short revents, void *opaqu
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
+		bool alive;
+
+		pthread_mutex_lock(&tui->model.lock);
+		alive = console_vm_alive(tui, st);
+		pthread_mutex_unlock(&tui->model.lock);
+		/* A rebooting guest: quietly connect to the new VMM, whose
+		 * replayed output shows the new boot. */
+		if (alive) {
+			console_disconnect(st, CONSOLE_RECONNECTING);
+			st->reconnect_until_ns = tui_now_ns() + CONSOLE_RECONNECT_NS;
+			console_retry(st);
+			return;
+		}
 		if (n < 0)
 			tui_status(tui, TUI_STATUS_ERROR, "console of VM '%s': %s", st->name,
 				   strerror(errno));
@@ -186,6 +261,11 @@ static void console_leave(struct tui *tui, struct screen *scr)
 		nonl();
 	}
 	console_disconnect(st, CONSOLE_CLOSED);
+	if (st->timer_fd >= 0) {
+		tui_unwatch_fd(tui, st->timer_fd);
+		close(st->timer_fd);
+		st->timer_fd = -1;
+	}
 	/* A connection still on its way is closed by the worker (or by the
 	 * next request) since nobody waits for it now. */
 	pthread_mutex_lock(&tui->model.lock);
@@ -202,8 +282,11 @@ static void console_destroy(struct screen *scr)
 {
 	struct console_state *st = scr->priv;
 
-	if (st)
+	if (st) {
 		vt_free(st->vt);
+		if (st->timer_fd >= 0)
+			close(st->timer_fd);
+	}
 	free(st);
 	scr->priv = NULL;
 }
@@ -214,8 +297,18 @@ static void console_take_reply(struct tui *tui, struct console_state *st)
 	struct tui_console_reply *cr = &tui->model.console;
 	int fd;
 
-	if (st->phase != CONSOLE_CONNECTING || strcmp(cr->name, st->name) || !cr->ready)
+	if ((st->phase != CONSOLE_CONNECTING && st->phase != CONSOLE_RECONNECTING) ||
+	    strcmp(cr->name, st->name) || !cr->ready)
 		return;
+	if (cr->rc && st->phase == CONSOLE_RECONNECTING) {
+		/* The new VMM may not listen yet: again in a moment. */
+		cr->name[0] = '\0';
+		if (console_vm_alive(tui, st) && tui_now_ns() < st->reconnect_until_ns)
+			console_retry_later(st);
+		else
+			st->phase = CONSOLE_CLOSED;
+		return;
+	}
 	if (cr->rc) {
 		st->phase = CONSOLE_FAILED;
 		snprintf(st->error, sizeof(st->error), "%s", cr->error);
@@ -259,6 +352,10 @@ static void console_draw_bar(struct tui *tui, struct console_state *st, WINDOW *
 		break;
 	case CONSOLE_CONNECTED:
 		snprintf(left, sizeof(left), " Console: %s  (%s)", st->name, state);
+		break;
+	case CONSOLE_RECONNECTING:
+		snprintf(left, sizeof(left), " Console: %s  (%s, reconnecting...)", st->name,
+			 state);
 		break;
 	case CONSOLE_CLOSED:
 		snprintf(left, sizeof(left), " Console: %s  (%s; console closed: the VM stopped)",
@@ -444,6 +541,7 @@ struct screen *screen_console_new(struct tui *tui, const char *vm_name)
 	snprintf(st->name, sizeof(st->name), "%s", vm_name);
 	st->tui = tui;
 	st->fd = -1;
+	st->timer_fd = -1;
 	scr = tui_screen_new(&screen_console_ops, st);
 	if (!scr)
 		free(st);

@@ -67,6 +67,24 @@ done
 grep_in "$dump" 'echo: ready'
 check $? "console --dump shows the guest's 'echo: ready'" "$(cli_last)"
 
+# A reset restarts the VMM: `console` reconnects (the new guest's banner
+# comes again and typed input reaches it) instead of saying it closed.
+(
+	sleep 1
+	"$top_builddir/tests/tools/vmmctl" "$VIRTTY_RUNTIME_DIR/web/control.sock" \
+		'{"cmd":"reset"}' >/dev/null 2>&1
+	sleep 3
+	printf z
+	sleep 1.5
+) | timeout -k 5 "$CLI_TIMEOUT" "$VIRTTY" console web >"$work/.out" 2>"$work/.err"
+rc=$?
+out=$(cat "$work/.out")
+err=$(cat "$work/.err")
+[ "$rc" = 0 ] && [ "$(printf '%s\n' "$out" | grep -c 'echo: ready')" -ge 2 ] &&
+	grep_in "$out" 'echo: Z' && ! grep_in "$out" 'closed its console'
+check $? "console reconnects across a reset (banner again, input reaches the new guest)" \
+	"$(cli_last)"
+
 # --- pause / resume ---------------------------------------------------------
 expect_rc pause 0 pause web
 [ "$(cli_state web)" = paused ]

@@ -94,6 +94,18 @@ tui_start -s 80x24
 tui_wait_row alpha running
 tui_keys Up c
 tui_expect "console reopened" '^echo: ready|echo: X'
+# A guest reset restarts the VMM: its console socket closes and comes back;
+# the screen reconnects instead of saying the console closed.
+"$top_builddir/tests/tools/vmmctl" "$VIRTTY_RUNTIME_DIR/alpha/control.sock" \
+	'{"cmd":"reset"}' >/dev/null 2>&1 || fail "vmmctl reset alpha"
+sleep 2
+tui_type h
+tui_expect "after a reset the console reconnects: keys reach the new guest" 'echo: H' 30
+if printf '%s\n' "$tui_last" | grep -q 'console closed'; then
+	tui_fail "a reset does not close the console" "bar says console closed"
+else
+	pass "a reset does not close the console"
+fi
 tui_keys S-PPage
 tui_expect "Shift-PgUp scrolls back (the bar says how far)" 'scrolled back [0-9]+'
 tui_type e
