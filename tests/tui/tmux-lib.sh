@@ -265,7 +265,9 @@ tui_pid()
 # status, or "signal N" when it was killed. Fails if it is still running.
 tui_wait_exit()
 {
-	_deadline=$(($(date +%s) + ${1:-$TUI_TIMEOUT}))
+	# Longer than other waits: on a loaded machine (CI runs the nested lab
+	# beside these tests) quitting can take a while; a hang still fails.
+	_deadline=$(($(date +%s) + ${1:-60}))
 	while :; do
 		_dead=$(tui_tmux display-message -p -t "$TUI_SESSION" \
 			'#{pane_dead} #{pane_dead_status} #{pane_dead_signal}' 2>/dev/null)
