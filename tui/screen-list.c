@@ -148,10 +148,23 @@ static void list_move(struct list_state *st, const struct tui_model *m, int to)
 
 /* ---- drawing ---- */
 
+/* "read/write" or "rx/tx" rates in short form, "-" without live figures. */
+static void list_format_rate_pair(bool live, double first, double second, char *buf, size_t len)
+{
+	char a[16], b[16];
+
+	if (!live) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	vmlist_format_short(first, a, sizeof(a));
+	vmlist_format_short(second, b, sizeof(b));
+	snprintf(buf, len, "%s/%s", a, b);
+}
+
 static void list_cell(const struct tui_vm *vm, enum vmlist_col col, char *buf, size_t len)
 {
 	bool live = vm->has_stats;
-	char a[16], b[16];
 
 	buf[0] = '\0';
 	switch (col) {
@@ -174,22 +187,10 @@ static void list_cell(const struct tui_vm *vm, enum vmlist_col col, char *buf, s
 			snprintf(buf, len, "-");
 		break;
 	case VMLIST_COL_DISK:
-		if (!live)
-			snprintf(buf, len, "-");
-		else {
-			vmlist_format_short(vm->disk_rd_rate, a, sizeof(a));
-			vmlist_format_short(vm->disk_wr_rate, b, sizeof(b));
-			snprintf(buf, len, "%s/%s", a, b);
-		}
+		list_format_rate_pair(live, vm->disk_rd_rate, vm->disk_wr_rate, buf, len);
 		break;
 	case VMLIST_COL_NET:
-		if (!live)
-			snprintf(buf, len, "-");
-		else {
-			vmlist_format_short(vm->net_rx_rate, a, sizeof(a));
-			vmlist_format_short(vm->net_tx_rate, b, sizeof(b));
-			snprintf(buf, len, "%s/%s", a, b);
-		}
+		list_format_rate_pair(live, vm->net_rx_rate, vm->net_tx_rate, buf, len);
 		break;
 	case VMLIST_COL_UPTIME:
 		if (vm->info.uptime_ms)
