@@ -11,7 +11,7 @@ packages=(
 	libseccomp-dev libslirp-dev libchafa-dev libinput-dev
 	# tests: ACPI table decompiler, fuzzing, the nested lab, TUI tests
 	acpica-tools clang libclang-rt-14-dev
-	qemu-system-x86 qemu-utils busybox-static cpio tmux ncurses-term
+	qemu-system-x86 qemu-utils busybox-static cpio tmux ncurses-term gdb
 )
 
 missing=()

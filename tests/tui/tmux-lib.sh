@@ -268,6 +268,7 @@ tui_wait_exit()
 	# Longer than other waits: on a loaded machine (CI runs the nested lab
 	# beside these tests) quitting can take a while; a hang still fails.
 	_deadline=$(($(date +%s) + ${1:-60}))
+	_nudged=0
 	while :; do
 		_dead=$(tui_tmux display-message -p -t "$TUI_SESSION" \
 			'#{pane_dead} #{pane_dead_status} #{pane_dead_signal}' 2>/dev/null)
@@ -285,9 +286,43 @@ tui_wait_exit()
 			return 0
 			;;
 		esac
-		[ "$(date +%s)" -ge "$_deadline" ] && return 1
+		# tmux 3.3a now and then misses the SIGCHLD of a pane's program
+		# (seen on loaded machines): virtty has exited and is a zombie
+		# nobody reaps. Signal the server again so it calls waitpid.
+		_zpid=$(tui_pid)
+		if [ -n "$_zpid" ] && grep -q '^State:.*Z' /proc/"$_zpid"/status 2>/dev/null; then
+			_nudged=$((_nudged + 1))
+			[ $((_nudged % 10)) = 0 ] &&
+				kill -CHLD "$(awk '/^PPid/ {print $2}' /proc/"$_zpid"/status)" 2>/dev/null
+		fi
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			tui_dump_stuck >&2
+			return 1
+		fi
 		sleep 0.1
 	done
+}
+
+# tui_dump_stuck: what a virtty that does not quit is doing: its screen,
+# its threads' states and, when gdb is there, every thread's stack.
+tui_dump_stuck()
+{
+	_pid=$(tui_pid)
+	echo "--- virtty (pid $_pid) did not exit; its screen:"
+	tui_tmux capture-pane -p -t "$TUI_SESSION" 2>/dev/null
+	[ -n "$_pid" ] || return 0
+	for _t in /proc/"$_pid"/task/*; do
+		[ -r "$_t/stat" ] || continue
+		echo "thread ${_t##*/}: $(cut -d' ' -f3 "$_t/stat") wchan=$(cat "$_t/wchan" 2>/dev/null)"
+	done
+	grep -E '^(State|PPid|Threads|SigQ|SigBlk|SigPnd|ShdPnd)' /proc/"$_pid"/status 2>/dev/null
+	_ppid=$(awk '/^PPid/ {print $2}' /proc/"$_pid"/status 2>/dev/null)
+	[ -n "$_ppid" ] && echo "parent: $(tr '\0' ' ' </proc/"$_ppid"/cmdline 2>/dev/null)" &&
+		grep -E '^(State|SigBlk|SigIgn|SigCgt)' /proc/"$_ppid"/status 2>/dev/null
+	if command -v gdb >/dev/null 2>&1; then
+		timeout 60 gdb -p "$_pid" -batch -nx -ex 'thread apply all bt' 2>&1 |
+			grep -E '^(Thread|#)'
+	fi
 }
 
 # tui_shows_garbage [SCREEN]: true when the screen holds bytes a UI never
