@@ -33,6 +33,15 @@ struct vm_disk {
 	uint64_t size_bytes;     /* virtual size; 0 if unknown */
 };
 
+/* The VM's screen: a linear framebuffer served over VNC. */
+#define VM_DISPLAY_DEFAULT_WIDTH  1024
+#define VM_DISPLAY_DEFAULT_HEIGHT 768
+struct vm_display {
+	bool enabled;            /* false: serial console only */
+	int width, height;       /* pixels, 32 bpp */
+	int vnc_port;            /* also listen on 127.0.0.1:vnc_port; 0 = UNIX socket only */
+};
+
 /* What a VM is made of: the persistent definition. */
 struct vm_config {
 	char name[VM_NAME_MAX + 1];
@@ -43,6 +52,7 @@ struct vm_config {
 	uint64_t memory_mib;
 	int nr_disks;
 	struct vm_disk disks[VM_MAX_DISKS];
+	struct vm_display display;
 };
 
 /* A disk the define operation should create (`--disk new:SIZE`): the
@@ -139,6 +149,10 @@ struct driver_ops {
 	/* The guest's recent serial output (malloc'd, caller frees). */
 	int (*console_dump)(struct driver *drv, const char *name, char **buf, size_t *len,
 			    char *err, size_t errlen);
+	/* A connected stream socket to the VM's VNC server (RFB from the
+	 * first byte). -ENODEV when the VM has no display, -ESRCH (or the
+	 * state's error) when it does not run; err says which. */
+	int (*vnc_open)(struct driver *drv, const char *name, int *fd, char *err, size_t errlen);
 };
 
 struct driver {

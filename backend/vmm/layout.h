@@ -25,6 +25,8 @@
 /* 32-bit MMIO hole. */
 #define LAYOUT_PCI_MMIO_START   0xC0000000ULL /* BARs of PCI devices */
 #define LAYOUT_PCI_MMIO_SIZE    0x10000000ULL
+#define LAYOUT_FB_ADDR          0xD0000000ULL /* linear framebuffer (its own memslot) */
+#define LAYOUT_FB_MAX_SIZE      0x08000000ULL /* 128 MiB: up to 4096x4096x4 + slack */
 #define LAYOUT_PCI_ECAM_START   0xE0000000ULL /* PCIe ECAM (MMCONFIG), bus 0 only */
 #define LAYOUT_PCI_ECAM_SIZE    0x00100000ULL
 #define LAYOUT_IOAPIC_ADDR      0xFEC00000ULL
