@@ -160,15 +160,18 @@ static void virtio_pci_common_image_locked(struct virtio_pci *vp, uint8_t *img)
 	if (qsel < vp->ops->nr_queues) {
 		struct virtio_pci_queue *vpq = &vp->queues[qsel];
 
-		pthread_mutex_lock(&vpq->lock);
+		/* No queue lock: the fields read here change only with vp->lock
+		 * held (queue writes, enable, reset), which we hold; taking the
+		 * queue lock would make this read wait for a request a vCPU is
+		 * serving on that queue (a whole disk I/O). */
 		vp_put16(img + VIRTIO_PCI_COMMON_Q_SIZE, vpq->vq.size);
-		vp_put16(img + VIRTIO_PCI_COMMON_Q_MSIX, vpq->msix_vector);
+		vp_put16(img + VIRTIO_PCI_COMMON_Q_MSIX,
+			 __atomic_load_n(&vpq->msix_vector, __ATOMIC_RELAXED));
 		vp_put16(img + VIRTIO_PCI_COMMON_Q_ENABLE, vpq->vq.ready);
 		vp_put16(img + VIRTIO_PCI_COMMON_Q_NOFF, qsel);
 		vp_put64(img + VIRTIO_PCI_COMMON_Q_DESC, vpq->vq.desc_gpa);
 		vp_put64(img + VIRTIO_PCI_COMMON_Q_AVAIL, vpq->vq.avail_gpa);
 		vp_put64(img + VIRTIO_PCI_COMMON_Q_USED, vpq->vq.used_gpa);
-		pthread_mutex_unlock(&vpq->lock);
 	}
 }
 
