@@ -69,11 +69,18 @@ echo "initramfs: $images/demo-initramfs.cpio.gz"
 
 if "$virtty" info demo >/dev/null 2>&1; then
 	say "The VM 'demo' is already defined"
+	if "$virtty" info demo 2>/dev/null | grep -q '^Display: *none'; then
+		echo "It has no screen (it was defined before virtty had displays);"
+		echo "'$virtty undefine demo --remove-disks' and run this again to get one."
+	fi
 else
 	say "Defining the VM 'demo'"
+	# A 1024x768 screen (VNC) that shows the boot on tty0; ttyS0 comes last
+	# so that the serial console keeps /dev/console (and the login).
 	"$virtty" define demo --kernel "$images/demo-vmlinuz" \
-		--initrd "$images/demo-initramfs.cpio.gz" --cmdline "console=ttyS0 quiet" \
-		--cpus 2 --memory 256M --disk new:64M
+		--initrd "$images/demo-initramfs.cpio.gz" \
+		--cmdline "console=tty0 console=ttyS0 quiet" \
+		--cpus 2 --memory 256M --disk new:64M --display vnc --resolution 1024x768
 fi
 
 say "Checking the host"
@@ -96,6 +103,7 @@ virtty is built in $top/build: run it as $virtty
 (or 'make -C build install' to put 'virtty' on your PATH).
   $virtty start demo       boot the demo VM
   $virtty console demo     its serial console (Ctrl-] detaches; 'poweroff' inside stops it)
+  $virtty vnc demo         its screen, drawn in this terminal (Ctrl-] leaves; v in virtty)
   $virtty shutdown demo    ask it to power off
 EOF
 if [ "$emulated" = yes ]; then

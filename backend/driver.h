@@ -91,9 +91,14 @@ struct vm_stats {
 double vm_stats_cpu_percent(const struct vm_stats *older, const struct vm_stats *newer);
 
 /* Changes for `set`; a field left at 0 is not changed. */
+enum vm_setting_switch { VM_SETTING_KEEP, VM_SETTING_ON, VM_SETTING_OFF };
 struct vm_settings {
 	int vcpus;
 	uint64_t memory_mib;
+	enum vm_setting_switch display;    /* add (1024x768 unless given) or remove it */
+	int display_width, display_height; /* new resolution; needs a display */
+	bool set_vnc_port;                 /* vnc_port given (0 = UNIX socket only) */
+	int vnc_port;
 };
 
 /* Progress of a long operation (clone, disk creation): called now and

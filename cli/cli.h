@@ -147,6 +147,7 @@ extern const struct cli_command cli_cmd_console;
 extern const struct cli_command cli_cmd_disk_create;
 extern const struct cli_command cli_cmd_disk_info;
 extern const struct cli_command cli_cmd_host_check;
+extern const struct cli_command cli_cmd_vnc;
 
 /* cmd-define.c: `--disk PATH|new:SIZE[,readonly]` (pure, unit-tested). */
 struct cli_disk_spec {
@@ -157,5 +158,8 @@ struct cli_disk_spec {
 };
 int cli_parse_disk_spec(const char *text, struct cli_disk_spec *out, char *err, size_t errlen);
 int cli_absolute_path(const char *path, char *buf, size_t len);
+/* `--display vnc|none` and `--vnc-port N` (define and set). */
+int cli_parse_display(const char *text, bool *vnc, char *err, size_t errlen);
+int cli_parse_vnc_port(const char *text, int *port, char *err, size_t errlen);
 
 #endif

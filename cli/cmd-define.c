@@ -86,6 +86,9 @@ enum {
 	DEFINE_OPT_CPUS,
 	DEFINE_OPT_MEMORY,
 	DEFINE_OPT_DISK,
+	DEFINE_OPT_DISPLAY,
+	DEFINE_OPT_RESOLUTION,
+	DEFINE_OPT_VNC_PORT,
 };
 
 /* What define's options build up. */
@@ -93,7 +96,39 @@ struct define_args {
 	struct vm_config *cfg;
 	struct vm_new_disk new_disks[VM_MAX_DISKS];
 	int nr_new;
+	bool display_none;	/* --display none */
+	const char *screen_opt; /* the first --resolution/--vnc-port, for the message */
 };
+
+/* `--display vnc|none`, shared with `set`: true for vnc. */
+int cli_parse_display(const char *text, bool *vnc, char *err, size_t errlen)
+{
+	if (!strcmp(text, "vnc")) {
+		*vnc = true;
+	} else if (!strcmp(text, "none")) {
+		*vnc = false;
+	} else {
+		snprintf(err, errlen, "invalid --display '%s': use 'vnc' or 'none'", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* `--vnc-port N`: 0 (UNIX socket only) or an unprivileged port. */
+int cli_parse_vnc_port(const char *text, int *port, char *err, size_t errlen)
+{
+	int v;
+
+	if (cli_parse_count(text, "--vnc-port", 0, 65535, &v, err, errlen) < 0 ||
+	    (v && v < STORE_VNC_PORT_MIN)) {
+		snprintf(err, errlen,
+			 "invalid --vnc-port '%s': use a port from %d to 65535, or 0 for none",
+			 text, STORE_VNC_PORT_MIN);
+		return -EINVAL;
+	}
+	*port = v;
+	return 0;
+}
 
 static int define_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
 {
@@ -142,6 +177,27 @@ static int define_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaqu
 			strcpy(disk->format, "raw");
 		}
 		break;
+	case DEFINE_OPT_DISPLAY: {
+		bool vnc;
+
+		if (cli_parse_display(arg, &vnc, err, sizeof(err)))
+			return cli_usage_error(ctx, "%s", err);
+		d->display_none = !vnc;
+		break;
+	}
+	case DEFINE_OPT_RESOLUTION:
+		if (store_parse_resolution(arg, &cfg->display.width, &cfg->display.height, err,
+					   sizeof(err)))
+			return cli_usage_error(ctx, "invalid --resolution: %s", err);
+		if (!d->screen_opt)
+			d->screen_opt = "--resolution";
+		break;
+	case DEFINE_OPT_VNC_PORT:
+		if (cli_parse_vnc_port(arg, &cfg->display.vnc_port, err, sizeof(err)))
+			return cli_usage_error(ctx, "%s", err);
+		if (!d->screen_opt)
+			d->screen_opt = "--vnc-port";
+		break;
 	}
 	return CLI_CONTINUE;
 }
@@ -155,6 +211,9 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    {"cpus", required_argument, NULL, DEFINE_OPT_CPUS},
 	    {"memory", required_argument, NULL, DEFINE_OPT_MEMORY},
 	    {"disk", required_argument, NULL, DEFINE_OPT_DISK},
+	    {"display", required_argument, NULL, DEFINE_OPT_DISPLAY},
+	    {"resolution", required_argument, NULL, DEFINE_OPT_RESOLUTION},
+	    {"vnc-port", required_argument, NULL, DEFINE_OPT_VNC_PORT},
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -172,6 +231,10 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_failed("out of memory");
 	cfg->vcpus = DEFINE_DEFAULT_VCPUS;
 	cfg->memory_mib = DEFINE_DEFAULT_MEMORY_MIB;
+	/* Every new VM gets a screen, as in virt-manager; --display none
+	 * makes a serial-only one. */
+	cfg->display =
+	    (struct vm_display){true, VM_DISPLAY_DEFAULT_WIDTH, VM_DISPLAY_DEFAULT_HEIGHT, 0};
 	/* Connect only after the last usage check: bad usage is found first. */
 	if ((rc = cli_vm_command(ctx, argc, argv, opts, define_opt, &args, &name, NULL)) !=
 	    CLI_CONTINUE)
@@ -180,6 +243,13 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_usage_error(ctx, "VM '%s' needs a kernel: add --kernel PATH", name);
 		goto out;
 	}
+	if (args.display_none && args.screen_opt) {
+		rc = cli_usage_error(ctx, "%s needs a display: drop '--display none'",
+				     args.screen_opt);
+		goto out;
+	}
+	if (args.display_none)
+		cfg->display = (struct vm_display){0};
 	snprintf(cfg->name, sizeof(cfg->name), "%s", name);
 	rc = CLI_EXIT_FAILED;
 	if (!(drv = cli_driver(ctx)))
@@ -211,7 +281,8 @@ out:
 const struct cli_command cli_cmd_define = {
     .name = "define",
     .usage = "NAME --kernel PATH [--initrd PATH] [--cmdline STRING] [--cpus N] [--memory SIZE] "
-	     "[--disk PATH|new:SIZE[,readonly]]...",
+	     "[--disk PATH|new:SIZE[,readonly]]... [--display vnc|none] [--resolution WxH] "
+	     "[--vnc-port N]",
     .summary = "define a new VM",
     .help = "  --kernel PATH         Linux bzImage or ELF vmlinux with a PVH note (required)\n"
 	    "  --initrd PATH         initial ramdisk\n"
@@ -222,7 +293,13 @@ const struct cli_command cli_cmd_define = {
 	    "  --disk PATH           attach an existing raw image (repeatable)\n"
 	    "  --disk new:SIZE       create a sparse raw image of SIZE in the VM's storage;\n"
 	    "                        plain numbers are MiB\n"
-	    "                        append ',readonly' to either form for a read-only disk\n",
+	    "                        append ',readonly' to either form for a read-only disk\n"
+	    "  --display vnc|none    a screen served over VNC (default), or serial console\n"
+	    "                        only\n"
+	    "  --resolution WxH      the screen's size in pixels, 64 to 4096 each\n"
+	    "                        (default 1024x768)\n"
+	    "  --vnc-port N          also serve VNC on 127.0.0.1:N (1024-65535); by default\n"
+	    "                        only on a UNIX socket ('virtty vnc NAME' reaches it)\n",
     .exec = define_exec,
 };
 

@@ -6,9 +6,43 @@
 #include "local/disk.h"
 #include "store/store.h"
 
-static json_object *info_json(const struct vm_info *info, const struct vm_config *cfg)
+/* "1024x768 VNC (socket /run/user/0/virtty/web/vnc.sock, port 5901)" or
+ * "none". The socket exists while the VM runs with its display. */
+static void info_display(const struct vm_config *cfg, const char *socket, char *buf, size_t len)
 {
-	json_object *o = cli_json_vm_info(info), *disks = json_object_new_array();
+	const struct vm_display *d = &cfg->display;
+	int n;
+
+	if (!d->enabled) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	n = snprintf(buf, len, "%dx%d VNC (socket %s", d->width, d->height, socket);
+	if (n >= 0 && (size_t)n < len && d->vnc_port)
+		n += snprintf(buf + n, len - (size_t)n, ", port 127.0.0.1:%d", d->vnc_port);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ")");
+}
+
+/* Where the VM's VNC socket is (local connections; "" otherwise). */
+static void info_vnc_socket(const char *name, char *buf, size_t len)
+{
+	struct store st;
+	char err[256], dir[VM_PATH_MAX];
+
+	buf[0] = '\0';
+	if (store_open(&st, err, sizeof(err)) == 0 &&
+	    store_vm_runtime_dir(&st, name, dir, sizeof(dir)) == 0 &&
+	    strlen(dir) + sizeof("/vnc.sock") <= len) {
+		strcpy(buf, dir);
+		strcat(buf, "/vnc.sock");
+	}
+}
+
+static json_object *info_json(const struct vm_info *info, const struct vm_config *cfg,
+			      const char *socket)
+{
+	json_object *o = cli_json_vm_info(info), *disks = json_object_new_array(), *disp;
 
 	json_object_object_add(o, "kernel", json_object_new_string(cfg->kernel));
 	json_object_object_add(o, "initrd",
@@ -29,6 +63,24 @@ static json_object *info_json(const struct vm_info *info, const struct vm_config
 		json_object_array_add(disks, d);
 	}
 	json_object_object_add(o, "disks", disks);
+	if (cfg->display.enabled) {
+		char res[32];
+
+		disp = json_object_new_object();
+		snprintf(res, sizeof(res), "%dx%d", cfg->display.width, cfg->display.height);
+		json_object_object_add(disp, "type", json_object_new_string("vnc"));
+		json_object_object_add(disp, "width", json_object_new_int(cfg->display.width));
+		json_object_object_add(disp, "height", json_object_new_int(cfg->display.height));
+		json_object_object_add(disp, "resolution", json_object_new_string(res));
+		json_object_object_add(disp, "vnc_socket",
+				       socket[0] ? json_object_new_string(socket) : NULL);
+		json_object_object_add(
+		    disp, "vnc_port",
+		    cfg->display.vnc_port ? json_object_new_int(cfg->display.vnc_port) : NULL);
+	} else {
+		disp = NULL; /* "display": null, like "initrd": null */
+	}
+	json_object_object_add(o, "display", disp);
 	return o;
 }
 
@@ -37,7 +89,7 @@ static int info_exec(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
 	struct vm_info info;
 	struct vm_config *cfg;
-	char err[512] = "";
+	char err[512] = "", socket[VM_PATH_MAX] = "";
 	struct driver *drv;
 	const char *name;
 	int rc;
@@ -54,15 +106,17 @@ static int info_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_failed(err);
 	}
 
+	if (!strcmp(drv->ops->name, "local"))
+		info_vnc_socket(name, socket, sizeof(socket));
 	if (ctx->json) {
-		json_object *o = info_json(&info, cfg);
+		json_object *o = info_json(&info, cfg, socket);
 
 		cli_json_print(o, stdout);
 		json_object_put(o);
 	} else {
-		const char *keys[8 + VM_MAX_DISKS], *vals[8 + VM_MAX_DISKS];
+		const char *keys[12 + VM_MAX_DISKS], *vals[12 + VM_MAX_DISKS];
 		char state[192], pid[16], cpus[64], mem[96], up[32],
-		    diskbuf[VM_MAX_DISKS][80 + VM_PATH_MAX];
+		    diskbuf[VM_MAX_DISKS][80 + VM_PATH_MAX], display[VM_PATH_MAX + 96];
 		char cfgmem[32];
 		int n = 0;
 		char *s;
@@ -116,6 +170,8 @@ static int info_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		if (!cfg->nr_disks)
 			keys[n] = "Disks", vals[n++] = "(none)";
+		info_display(cfg, socket[0] ? socket : "?", display, sizeof(display));
+		keys[n] = "Display", vals[n++] = display;
 		s = cli_kv_render(keys, vals, n);
 		if (s)
 			fputs(s, stdout);

@@ -32,6 +32,7 @@ const struct cli_command *const cli_commands[] = {
     &cli_cmd_stats,
     &cli_cmd_top,
     &cli_cmd_console,
+    &cli_cmd_vnc,
     &cli_cmd_disk_create,
     &cli_cmd_disk_info,
     &cli_cmd_host_check,

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
 #include "cli.h"
 #include "tui.h"
+#include "vncview.h"
 
 #define APP_STATUS_INFO_NS   (4ULL * 1000000000ULL) /* info messages fade after this */
 #define APP_DOUBLE_CLICK_NS  (400ULL * 1000000ULL)
@@ -29,6 +31,10 @@ struct app_keybar_hit {
 };
 static struct app_keybar_hit app_keybar_hits[APP_KEYBAR_MAX_ITEMS];
 static int app_nr_keybar_hits;
+/* The window keys are read from (tui_main's), to set it up again after
+ * the terminal was lent to the VNC viewer. UI thread. */
+static WINDOW *app_input_win;
+#define APP_MOUSE_MASK (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED)
 
 /* Keys that work on every screen that does not take them itself. */
 static const struct keybar_item app_global_keybar[] = {
@@ -584,6 +590,78 @@ static bool app_read_keys(struct tui *tui, WINDOW *in)
 	return true;
 }
 
+/* ---- the graphical console: the terminal lent to the VNC viewer ---- */
+
+/* Back to curses after a program had the terminal: its modes, keypad
+ * and mouse, a size that may have changed, and a full repaint. */
+static void app_resume_curses(struct tui *tui)
+{
+	struct winsize ws;
+
+	reset_prog_mode();
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+	    (ws.ws_row != LINES || ws.ws_col != COLS))
+		resize_term(ws.ws_row, ws.ws_col);
+	if (app_input_win) {
+		keypad(app_input_win, TRUE);
+		nodelay(app_input_win, TRUE);
+	}
+	mousemask(APP_MOUSE_MASK, NULL);
+	curs_set(0);
+	app_layout(tui);
+	clearok(curscr, TRUE);
+	tui->dirty = true;
+}
+
+void tui_vnc_open(struct tui *tui, const char *vm_name)
+{
+	struct vncview_options opts = {.in_fd = -1, .out_fd = -1, .colors_auto = true};
+	enum vm_state state = VM_STATE_UNKNOWN;
+	char err[512] = "", title[VM_NAME_MAX + 300];
+	bool found = false;
+	int fd = -1, r;
+
+	pthread_mutex_lock(&tui->model.lock);
+	for (int i = 0; i < tui->model.nr_vms; i++) {
+		if (!strcmp(tui->model.vms[i].info.name, vm_name)) {
+			found = true;
+			state = tui->model.vms[i].info.state;
+		}
+	}
+	pthread_mutex_unlock(&tui->model.lock);
+	if (!found || state == VM_STATE_SHUTOFF || state == VM_STATE_CRASHED) {
+		tui_status(tui, TUI_STATUS_ERROR, "VM '%s' is not running: no graphical console",
+			   vm_name);
+		return;
+	}
+	if (!tui->drv->ops->vnc_open) {
+		tui_status(tui, TUI_STATUS_ERROR, "this connection has no graphical consoles");
+		return;
+	}
+	/* On the UI thread: connecting to a local socket is quick, and the
+	 * viewer takes the terminal anyway. A VM without a display is
+	 * refused here, with the driver's reason. */
+	r = tui->drv->ops->vnc_open(tui->drv, vm_name, &fd, err, sizeof(err));
+	if (r < 0) {
+		tui_status(tui, TUI_STATUS_ERROR, "%s",
+			   err[0] ? err : "cannot open the graphical console");
+		return;
+	}
+	snprintf(title, sizeof(title), "%s (%s)", vm_name,
+		 tui->opts.uri && tui->opts.uri[0] ? tui->opts.uri : "local");
+	opts.title = title;
+	def_prog_mode();
+	endwin();
+	err[0] = '\0';
+	r = vncview_run(fd, &opts, err, sizeof(err)); /* closes fd */
+	app_resume_curses(tui);
+	if (r < 0)
+		tui_status(tui, TUI_STATUS_ERROR, "VM '%s' graphical console: %s", vm_name,
+			   err[0] ? err : strerror(-r));
+	else
+		tui_status(tui, TUI_STATUS_INFO, "left the graphical console of VM '%s'", vm_name);
+}
+
 /* ---- setup and the loop ---- */
 
 static bool app_locale_is_utf8(void)
@@ -741,7 +819,7 @@ int tui_main(struct driver *drv, const struct tui_options *opts)
 		use_default_colors();
 	}
 	theme_load(tui->opts.theme, theme_err, sizeof(theme_err));
-	mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	mousemask(APP_MOUSE_MASK, NULL);
 	mouseinterval(0);
 	/* Keys are read from a 1x1 window nobody draws into, so wgetch()
 	 * never refreshes anything behind the screens' back. */
@@ -754,6 +832,7 @@ int tui_main(struct driver *drv, const struct tui_options *opts)
 	keypad(in, TRUE);
 	nodelay(in, TRUE);
 	wnoutrefresh(in);
+	app_input_win = in;
 
 	r = tui_push_screen(tui, tui_screen_new(&screen_list_ops, NULL));
 	if (r) {
@@ -775,6 +854,7 @@ out:
 	tui_clone_cancel(tui);
 	tui_sampler_stop(tui);
 	app_free_windows(tui);
+	app_input_win = NULL;
 	if (in)
 		delwin(in);
 	delscreen(term);

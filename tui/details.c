@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "details.h"
 #include "store/store.h"
@@ -48,6 +49,47 @@ int details_parse_memory(const char *text, uint64_t host_bytes, uint64_t *mib, c
 	}
 	*mib = bytes / MIB;
 	return 0;
+}
+
+int details_parse_display(const char *text, bool *enabled, int *width, int *height, char *err,
+			  size_t errlen)
+{
+	char word[16];
+	size_t n;
+
+	/* Blanks around the value are the dialog's, not the user's intent. */
+	while (*text == ' ')
+		text++;
+	n = strlen(text);
+	while (n && text[n - 1] == ' ')
+		n--;
+	if (n < sizeof(word)) {
+		memcpy(word, text, n);
+		word[n] = '\0';
+		if (!strcasecmp(word, "none") || !strcasecmp(word, "off")) {
+			*enabled = false;
+			*width = *height = 0;
+			return 0;
+		}
+		if (!strcasecmp(word, "vnc") || !strcasecmp(word, "on")) {
+			*enabled = true;
+			*width = *height = 0;
+			return 0;
+		}
+		/* Short messages: the input dialog is 56 columns wide. */
+		switch (store_parse_resolution(word, width, height, err, errlen)) {
+		case 0:
+			*enabled = true;
+			return 0;
+		case -ERANGE:
+			snprintf(err, errlen, "'%s': must be from %d to %d pixels each", word,
+				 STORE_DISPLAY_MIN, STORE_DISPLAY_MAX);
+			return -EINVAL;
+		}
+	}
+	snprintf(err, errlen, "'%.*s': use WIDTHxHEIGHT (1280x800), vnc or none",
+		 (int)(n > 16 ? 16 : n), text);
+	return -EINVAL;
 }
 
 void details_format_span(int samples, uint64_t interval_ms, char *buf, size_t len)

@@ -1,6 +1,6 @@
 /* The details page's pure parts, testable without a terminal: checking
- * what the user typed for vCPUs and memory, the graphs' time span, and
- * the clone's progress bar. */
+ * what the user typed for vCPUs, memory and the display, the graphs' time
+ * span, and the clone's progress bar. */
 #ifndef VIRTTY_TUI_DETAILS_H
 #define VIRTTY_TUI_DETAILS_H
 
@@ -18,6 +18,11 @@ int details_parse_vcpus(const char *text, int *vcpus, char *err, size_t errlen);
  * message otherwise. */
 int details_parse_memory(const char *text, uint64_t host_bytes, uint64_t *mib, char *err,
 			 size_t errlen);
+/* The Display row's input: "none" (or "off") removes the screen; "vnc"
+ * (or "on") adds one at its remembered or default size (*width = 0);
+ * "WxH" (64..4096 each) adds or resizes it. -EINVAL with a message. */
+int details_parse_display(const char *text, bool *enabled, int *width, int *height, char *err,
+			  size_t errlen);
 /* How long samples at interval_ms cover, for a graph's label: "last 2 min",
  * "last 45 s". */
 void details_format_span(int samples, uint64_t interval_ms, char *buf, size_t len);

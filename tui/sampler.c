@@ -354,6 +354,16 @@ static void sampler_run_set(struct tui_sampler *s, const struct sampler_job *job
 	if (job->settings.memory_mib)
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%llu MiB memory",
 			 what[0] ? ", " : "", (unsigned long long)job->settings.memory_mib);
+	if (job->settings.display == VM_SETTING_OFF)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%sno display",
+			 what[0] ? ", " : "");
+	else if (job->settings.display_width)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%sdisplay %dx%d",
+			 what[0] ? ", " : "", job->settings.display_width,
+			 job->settings.display_height);
+	else if (job->settings.display == VM_SETTING_ON)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%sa VNC display",
+			 what[0] ? ", " : "");
 	if (r)
 		tui_status(tui, TUI_STATUS_ERROR, "%s", err[0] ? err : strerror(-r));
 	else if (at_next_start)

@@ -1,7 +1,8 @@
 /* The VM details page (Enter on a VM): three sections switched with 1/2/3
  * or Left/Right: Overview (state and configuration), Performance (graphs
  * over the sampler's history) and Hardware (a list where Enter edits the
- * vCPUs or memory). The lifecycle keys work here as on the list. */
+ * vCPUs, memory or display). The lifecycle and console keys work here as
+ * on the list. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -22,7 +23,7 @@ static const char *const details_section_names[DETAILS_NR] = {"Overview", "Perfo
 							      "Hardware"};
 
 /* Rows of the Hardware list before the disks and after them. */
-enum details_hw_row { HW_CPUS, HW_MEMORY, HW_FIXED };
+enum details_hw_row { HW_CPUS, HW_MEMORY, HW_DISPLAY, HW_FIXED };
 
 #define DETAILS_TOP_ROWS 2 /* the title line with the tabs, a blank line */
 
@@ -37,13 +38,15 @@ struct details_state {
 };
 
 static const struct keybar_item details_keybar[] = {
-    {"1-3", "Section", 0}, {"s", "Start", 's'}, {"d", "Shutdown", 'd'}, {"p", "Pause", 'p'},
-    {"F", "Off", 'F'},	   {"C", "Clone", 'C'}, {"Esc", "Back", 27},	{NULL, NULL, 0},
+    {"1-3", "Section", 0}, {"s", "Start", 's'}, {"d", "Shutdown", 'd'},
+    {"p", "Pause", 'p'},   {"F", "Off", 'F'},	{"C", "Clone", 'C'},
+    {"v", "Screen", 'v'},  {"Esc", "Back", 27}, {NULL, NULL, 0},
 };
 
 static const struct keybar_item details_hw_keybar[] = {
-    {"1-3", "Section", 0}, {"Enter", "Edit", '\n'}, {"s", "Start", 's'}, {"d", "Shutdown", 'd'},
-    {"F", "Off", 'F'},	   {"C", "Clone", 'C'},	    {"Esc", "Back", 27}, {NULL, NULL, 0},
+    {"1-3", "Section", 0},  {"Enter", "Edit", '\n'}, {"s", "Start", 's'},
+    {"d", "Shutdown", 'd'}, {"F", "Off", 'F'},	     {"C", "Clone", 'C'},
+    {"v", "Screen", 'v'},   {"Esc", "Back", 27},     {NULL, NULL, 0},
 };
 
 static const struct tui_binding details_help[] = {
@@ -51,7 +54,7 @@ static const struct tui_binding details_help[] = {
     {"1, 2, 3", "Overview, Performance, Hardware"},
     {"Left/Right", "previous/next section"},
     {"Up/Down", "Hardware: move; Overview: scroll"},
-    {"Enter", "Hardware: change the vCPUs or memory"},
+    {"Enter", "Hardware: change the vCPUs, memory or display"},
     {"s", "start"},
     {"d", "shut down (asks the guest)"},
     {"p", "pause, or resume a paused VM"},
@@ -60,6 +63,7 @@ static const struct tui_binding details_help[] = {
     {"D", "delete the VM (asks first; its disks are moved aside)"},
     {"C", "clone the VM (asks for the new name; shows the progress)"},
     {"c", "serial console (a running VM; Ctrl-] comes back)"},
+    {"v", "graphical console (VNC; a running VM with a display)"},
     {"Esc", "back to the list"},
     {NULL, NULL},
 };
@@ -213,6 +217,12 @@ static void details_draw_overview(struct tui *tui, struct details_state *st, WIN
 	}
 	if (!cfg->nr_disks)
 		details_line(&dl, "Disks", theme_attr(THEME_DIM), "%s", "none");
+	if (cfg->display.enabled)
+		details_line(&dl, "Display", normal, "%dx%d, VNC%s", cfg->display.width,
+			     cfg->display.height,
+			     cfg->display.vnc_port ? " (also on a TCP port)" : "");
+	else
+		details_line(&dl, "Display", theme_attr(THEME_DIM), "%s", "none");
 	details_line(&dl, "Console", normal, "%s", "serial");
 	/* No networks yet: nothing can know the guest's addresses. */
 	details_line(&dl, "IP", theme_attr(THEME_DIM), "%s", "unknown");
@@ -307,6 +317,17 @@ static void details_draw_hardware(struct tui *tui, struct details_state *st, WIN
 			key = "Memory";
 			snprintf(buf, sizeof(buf), "%llu MiB   (Enter: change)",
 				 (unsigned long long)cfg->memory_mib);
+		} else if (i == HW_DISPLAY) {
+			key = "Display";
+			if (cfg->display.enabled && cfg->display.vnc_port)
+				snprintf(
+				    buf, sizeof(buf), "%dx%d, VNC (TCP port %d)   (Enter: change)",
+				    cfg->display.width, cfg->display.height, cfg->display.vnc_port);
+			else if (cfg->display.enabled)
+				snprintf(buf, sizeof(buf), "%dx%d, VNC   (Enter: change)",
+					 cfg->display.width, cfg->display.height);
+			else
+				snprintf(buf, sizeof(buf), "none   (Enter: add one)");
 		} else if (i < HW_FIXED + nr_disks) {
 			const struct vm_disk *d = &cfg->disks[i - HW_FIXED];
 
@@ -426,7 +447,7 @@ static enum tui_result details_action(struct tui *tui, struct details_state *st,
 
 struct details_edit {
 	char name[VM_NAME_MAX + 1];
-	bool memory; /* else vCPUs */
+	enum details_hw_row row; /* HW_CPUS, HW_MEMORY or HW_DISPLAY */
 	uint64_t host_bytes;
 };
 
@@ -435,12 +456,18 @@ static int details_edit_ok(struct tui *tui, const char *text, void *opaque, char
 {
 	struct details_edit *e = opaque;
 	struct vm_settings set = {0};
+	bool enabled;
 	int r;
 
-	if (e->memory)
+	if (e->row == HW_MEMORY) {
 		r = details_parse_memory(text, e->host_bytes, &set.memory_mib, err, errlen);
-	else
+	} else if (e->row == HW_DISPLAY) {
+		r = details_parse_display(text, &enabled, &set.display_width, &set.display_height,
+					  err, errlen);
+		set.display = enabled ? VM_SETTING_ON : VM_SETTING_OFF;
+	} else {
 		r = details_parse_vcpus(text, &set.vcpus, err, errlen);
+	}
 	if (r)
 		return r;
 	r = tui_request_set(tui, e->name, &set);
@@ -474,29 +501,41 @@ static enum tui_result details_edit(struct tui *tui, struct details_state *st)
 	char initial[32] = "", prompt[160], title[VM_NAME_MAX + 32];
 	int row = st->hw_cursor;
 
-	if (row != HW_CPUS && row != HW_MEMORY) {
-		tui_status(tui, TUI_STATUS_INFO, "only the vCPUs and memory can be changed here");
+	if (row != HW_CPUS && row != HW_MEMORY && row != HW_DISPLAY) {
+		tui_status(tui, TUI_STATUS_INFO,
+			   "only the vCPUs, memory and display can be changed here");
 		return TUI_REDRAW;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return TUI_HANDLED;
 	snprintf(e->name, sizeof(e->name), "%s", st->name);
-	e->memory = row == HW_MEMORY;
+	e->row = (enum details_hw_row)row;
 	e->host_bytes = details_host_ram(tui);
 	pthread_mutex_lock(&tui->model.lock);
 	cfg = details_config(tui, st);
-	if (cfg && e->memory)
+	if (cfg && row == HW_MEMORY)
 		snprintf(initial, sizeof(initial), "%llu", (unsigned long long)cfg->memory_mib);
+	else if (cfg && row == HW_DISPLAY && cfg->display.enabled)
+		snprintf(initial, sizeof(initial), "%dx%d", cfg->display.width,
+			 cfg->display.height);
+	else if (cfg && row == HW_DISPLAY)
+		snprintf(initial, sizeof(initial), "none");
 	else if (cfg)
 		snprintf(initial, sizeof(initial), "%d", cfg->vcpus);
 	pthread_mutex_unlock(&tui->model.lock);
-	if (e->memory)
+	if (row == HW_MEMORY)
 		snprintf(prompt, sizeof(prompt), "Memory (MiB, or 512M, 2G; host has %llu MiB):",
 			 (unsigned long long)(e->host_bytes >> 20));
+	else if (row == HW_DISPLAY)
+		snprintf(prompt, sizeof(prompt), "Display: WIDTHxHEIGHT (e.g. 1280x800), or none:");
 	else
 		snprintf(prompt, sizeof(prompt), "vCPUs (1 to %d):", DETAILS_MAX_VCPUS);
-	snprintf(title, sizeof(title), "%s of %s", e->memory ? "Memory" : "vCPUs", st->name);
+	snprintf(title, sizeof(title), "%s of %s",
+		 row == HW_MEMORY    ? "Memory"
+		 : row == HW_DISPLAY ? "Display"
+				     : "vCPUs",
+		 st->name);
 	tui_push_screen(tui, dialog_input_new(title, prompt, initial, details_edit_ok, e, free));
 	return TUI_REDRAW;
 }
@@ -586,6 +625,9 @@ static enum tui_result details_key(struct tui *tui, struct screen *scr, int key)
 		return TUI_REDRAW;
 	case 'c':
 		screen_console_open(tui, st->name);
+		return TUI_REDRAW;
+	case 'v':
+		tui_vnc_open(tui, st->name);
 		return TUI_REDRAW;
 	}
 	return TUI_IGNORED; /* Esc, q, ? ... : the global keys */

@@ -57,6 +57,7 @@ static const struct tui_binding list_help[] = {
     {"F, F9", "force off: pull the plug (asks first)"},
     {"D", "delete the VM (asks first; its disks are moved aside)"},
     {"c", "serial console of a running VM (Ctrl-] comes back)"},
+    {"v", "graphical console (VNC) of a running VM with a display"},
     {"C", "clone the VM (asks for the new name; shows the progress)"},
     {"n", "new VM: the wizard (name, boot, CPUs & memory, disk...)"},
     {"/", "filter by name (Enter keeps it, Esc clears it)"},
@@ -578,6 +579,22 @@ static void list_open_console(struct tui *tui, struct list_state *st)
 		screen_console_open(tui, name);
 }
 
+/* v: the graphical console of the VM under the cursor. */
+static void list_open_vnc(struct tui *tui, struct list_state *st)
+{
+	char name[VM_NAME_MAX + 1] = "";
+
+	pthread_mutex_lock(&tui->model.lock);
+	list_update_rows(tui, st);
+	if (st->nr_rows)
+		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
+	pthread_mutex_unlock(&tui->model.lock);
+	if (name[0])
+		tui_vnc_open(tui, name);
+	else
+		tui_status(tui, TUI_STATUS_ERROR, "no VM selected");
+}
+
 /* ---- keys ---- */
 
 static enum tui_result list_filter_key(struct tui *tui, struct list_state *st, int key)
@@ -664,6 +681,9 @@ static enum tui_result list_key(struct tui *tui, struct screen *scr, int key)
 		return list_action(tui, st, TUI_ACTION_DESTROY);
 	case 'c':
 		list_open_console(tui, st);
+		return TUI_REDRAW;
+	case 'v':
+		list_open_vnc(tui, st);
 		return TUI_REDRAW;
 	case 'D':
 		return list_action(tui, st, TUI_ACTION_UNDEFINE);

@@ -22,6 +22,8 @@
  *                F, F9  force off (asks first)
  *                D  delete (undefine; disks moved aside; asks first)
  *                C  clone (asks for the name; progress box: Esc hides, x cancels)
+ *                c  serial console   v  graphical console (the VNC viewer
+ *                takes the terminal; Ctrl-] gives it back)
  *                /  filter by name (Enter keeps it, Esc clears it)
  *                n  New VM wizard (wizard-newvm.c; Enter next, PgUp
  *                back, Tab fields, Esc cancel)
@@ -31,7 +33,8 @@
  *   Dialogs:     y yes; n, Esc, q no; Left/Right/Tab pick a button, Enter
  *                presses it ("No" is focused first)
  *   Details:     1/2/3, Left/Right  Overview/Performance/Hardware;
- *                Enter on Hardware's CPUs/Memory edits; s d p R F D C as on the list
+ *                Enter on Hardware's CPUs/Memory/Display edits; s d p R F D C c v
+ *                as on the list
  *   Overlays (help): Esc, q, Enter close; Up/Down scroll the help
  *   Mouse:       click a row selects it, double-click opens its details page,
  *                click a column heading sorts by it, click a key bar entry
@@ -293,6 +296,11 @@ void tui_unwatch_fd(struct tui *tui, int fd);
 /* Redraw the screen stack at monotonic time ns (or earlier if something
  * else asks): lets a busy screen cap its frame rate. UI thread. */
 void tui_redraw_at(struct tui *tui, uint64_t ns);
+/* v on a VM (list, details): lend the terminal to the VNC viewer on its
+ * graphical console (curses ends around it), then repaint everything; a
+ * VM that does not run or has no display is refused on the status line.
+ * UI thread. */
+void tui_vnc_open(struct tui *tui, const char *vm_name);
 
 /* ---- sampler.c ---- */
 enum tui_action {

@@ -1,5 +1,6 @@
 /* The New VM wizard's input checks (wizard-check.h): names, files, CPUs,
- * memory and disk sizes, with the messages shown next to the fields. */
+ * memory, disk sizes and screen sizes, with the messages shown next to
+ * the fields. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,29 @@ int wizard_check_disk_size(const char *text, uint64_t *bytes, char *msg, size_t 
 	if (*bytes % 512) {
 		snprintf(msg, len, "size must be a multiple of 512 bytes");
 		return -EINVAL;
+	}
+	msg[0] = '\0';
+	return 0;
+}
+
+int wizard_check_resolution(const char *text, int *width, int *height, char *msg, size_t len)
+{
+	char why[256];
+	int r;
+
+	if (!text[0]) {
+		snprintf(msg, len, "a size is required, like 1280x800");
+		return -EINVAL;
+	}
+	r = store_parse_resolution(text, width, height, why, sizeof(why));
+	if (r < 0) {
+		/* The field shows the text: say only what is wrong. */
+		if (r == -ERANGE)
+			snprintf(msg, len, "width and height must be %d to %d pixels",
+				 STORE_DISPLAY_MIN, STORE_DISPLAY_MAX);
+		else
+			snprintf(msg, len, "use WIDTHxHEIGHT, like 1280x800");
+		return r;
 	}
 	msg[0] = '\0';
 	return 0;

@@ -37,5 +37,7 @@ int wizard_check_memory(const char *text, const struct wizard_host *host, uint64
 /* Size of a new disk (plain numbers MiB, like `--disk new:SIZE`): not 0,
  * a multiple of 512 bytes. */
 int wizard_check_disk_size(const char *text, uint64_t *bytes, char *msg, size_t len);
+/* A screen size "WIDTHxHEIGHT", 64 to 4096 pixels each. */
+int wizard_check_resolution(const char *text, int *width, int *height, char *msg, size_t len);
 
 #endif

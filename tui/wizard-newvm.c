@@ -1,6 +1,6 @@
 /* The New VM wizard (`n` on the list): one screen per step like
- * virt-manager's — name, boot source, CPUs and memory, storage, network,
- * summary — with Back/Next/Cancel. Nothing is created until Finish, which
+ * virt-manager's — name, boot source, CPUs, memory and display, storage,
+ * network, summary — with Back/Next/Cancel. Nothing is created until Finish, which
  * the worker thread runs (tui_request_define); the checks on each field
  * are in wizard-check.c. */
 #include <errno.h>
@@ -40,7 +40,7 @@ static const char *const wizard_step_intro[WIZARD_NR_STEPS] = {
 /* Fields, by step. */
 enum { NAME_F_NAME, NAME_NR };
 enum { BOOT_F_KERNEL, BOOT_F_INITRD, BOOT_F_CMDLINE, BOOT_NR };
-enum { RES_F_CPUS, RES_F_MEMORY, RES_NR };
+enum { RES_F_CPUS, RES_F_MEMORY, RES_F_DISPLAY, RES_F_RESOLUTION, RES_NR };
 enum { STOR_F_KIND, STOR_F_SIZE, STOR_F_PATH, STOR_F_READONLY, STOR_NR };
 enum { NET_F_NET, NET_NR };
 enum { SUM_F_START, SUM_NR };
@@ -48,6 +48,10 @@ enum { SUM_F_START, SUM_NR };
 enum { STORAGE_NONE, STORAGE_NEW, STORAGE_EXISTING };
 static const char *const wizard_storage_choices[] = {"none", "new disk", "existing image"};
 static const char *const wizard_net_choices[] = {"none"};
+/* Every VM gets a screen by default, as in virt-manager and `define`. */
+enum { DISPLAY_DEFAULT, DISPLAY_OTHER, DISPLAY_NONE };
+static const char *const wizard_display_choices[] = {"VNC 1024x768", "VNC, other size",
+						     "none (serial console only)"};
 
 enum wizard_button { WIZARD_BTN_BACK, WIZARD_BTN_NEXT, WIZARD_BTN_CANCEL, WIZARD_NR_BTNS };
 
@@ -155,6 +159,14 @@ static int wizard_valid_memory(const struct form_field *f, void *opaque, char *m
 	return wizard_check_memory(f->text, &wz->host, &mib, msg, len);
 }
 
+static int wizard_valid_resolution(const struct form_field *f, void *opaque, char *msg, size_t len)
+{
+	int w, h;
+
+	(void)opaque;
+	return wizard_check_resolution(f->text, &w, &h, msg, len);
+}
+
 static int wizard_valid_disk_size(const struct form_field *f, void *opaque, char *msg, size_t len)
 {
 	uint64_t bytes;
@@ -200,6 +212,12 @@ static void wizard_storage_update(struct wizard *wz)
 	wz->stor_f[STOR_F_READONLY].hidden = kind != STORAGE_EXISTING;
 }
 
+/* The resolution field only for "other size". */
+static void wizard_display_update(struct wizard *wz)
+{
+	wz->res_f[RES_F_RESOLUTION].hidden = wz->res_f[RES_F_DISPLAY].choice != DISPLAY_OTHER;
+}
+
 static struct wizard *wizard_new(struct tui *tui)
 {
 	struct wizard *wz = calloc(1, sizeof(*wz));
@@ -232,7 +250,13 @@ static struct wizard *wizard_new(struct tui *tui)
 	wz->res_f[RES_F_CPUS].num_min = 1;
 	wz->res_f[RES_F_CPUS].num_max = WIZARD_MAX_VCPUS;
 	wizard_field(&wz->res_f[RES_F_MEMORY], FORM_TEXT, "Memory", mem, wizard_valid_memory);
+	wizard_field(&wz->res_f[RES_F_DISPLAY], FORM_CHOICE, "Display", NULL, NULL);
+	wz->res_f[RES_F_DISPLAY].choices = wizard_display_choices;
+	wz->res_f[RES_F_DISPLAY].nr_choices = 3;
+	wizard_field(&wz->res_f[RES_F_RESOLUTION], FORM_TEXT, "Resolution", "1280x800",
+		     wizard_valid_resolution);
 	wizard_form(wz, WIZARD_STEP_RESOURCES, wz->res_f, RES_NR);
+	wizard_display_update(wz);
 
 	wizard_field(&wz->stor_f[STOR_F_KIND], FORM_CHOICE, "Disk", NULL, NULL);
 	wz->stor_f[STOR_F_KIND].choices = wizard_storage_choices;
@@ -324,6 +348,17 @@ static void wizard_finish(struct tui *tui, struct wizard *wz)
 	wizard_check_memory(wz->res_f[RES_F_MEMORY].text, &wz->host, &mib, msg, sizeof(msg));
 	cfg->vcpus = vcpus;
 	cfg->memory_mib = mib;
+	switch (wz->res_f[RES_F_DISPLAY].choice) {
+	case DISPLAY_DEFAULT:
+		cfg->display = (struct vm_display){true, VM_DISPLAY_DEFAULT_WIDTH,
+						   VM_DISPLAY_DEFAULT_HEIGHT, 0};
+		break;
+	case DISPLAY_OTHER:
+		cfg->display.enabled = true;
+		wizard_check_resolution(wz->res_f[RES_F_RESOLUTION].text, &cfg->display.width,
+					&cfg->display.height, msg, sizeof(msg));
+		break;
+	}
 	switch (wz->stor_f[STOR_F_KIND].choice) {
 	case STORAGE_NEW:
 		wizard_check_disk_size(wz->stor_f[STOR_F_SIZE].text, &req->new_disk.size_bytes, msg,
@@ -509,6 +544,8 @@ static enum tui_result wizard_key(struct tui *tui, struct screen *scr, int key)
 	default:
 		if (wz->step == WIZARD_STEP_STORAGE)
 			wizard_storage_update(wz);
+		if (wz->step == WIZARD_STEP_RESOURCES)
+			wizard_display_update(wz);
 		return TUI_REDRAW;
 	}
 }
@@ -584,6 +621,18 @@ static int wizard_draw_summary(struct wizard *wz, WINDOW *win, int y, int x, int
 	if (!wizard_check_memory(wz->res_f[RES_F_MEMORY].text, &wz->host, &bytes, a, sizeof(a)))
 		format_size(bytes << 20, buf, sizeof(buf));
 	y = wizard_summary_line(win, y, x, w, "Memory", buf);
+	switch (wz->res_f[RES_F_DISPLAY].choice) {
+	case DISPLAY_DEFAULT:
+		snprintf(buf, sizeof(buf), "%dx%d, VNC", VM_DISPLAY_DEFAULT_WIDTH,
+			 VM_DISPLAY_DEFAULT_HEIGHT);
+		break;
+	case DISPLAY_OTHER:
+		snprintf(buf, sizeof(buf), "%s, VNC", wz->res_f[RES_F_RESOLUTION].text);
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "none (serial console only)");
+	}
+	y = wizard_summary_line(win, y, x, w, "Display", buf);
 	switch (wz->stor_f[STOR_F_KIND].choice) {
 	case STORAGE_NEW:
 		if (!wizard_check_disk_size(wz->stor_f[STOR_F_SIZE].text, &bytes, buf, sizeof(buf)))

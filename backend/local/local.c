@@ -183,6 +183,23 @@ static void local_unlock(int lock, struct vm_config *cfg)
 
 /* ---- list, info, get_config ---- */
 
+/* Does the configuration (as text) differ from the one a VM started with?
+ * That one is read and written again first, so that a file from an older
+ * virtty (without [display]) is not a change by itself. */
+static bool local_ini_differs(const char *now, const char *then)
+{
+	struct vm_config *cfg = malloc(sizeof(*cfg));
+	char why[256], *again = NULL;
+	bool differs;
+
+	if (cfg && store_config_from_ini(then, NULL, cfg, why, sizeof(why)) == 0)
+		again = store_config_to_ini(cfg);
+	differs = strcmp(now, again ? again : then) != 0;
+	free(again);
+	free(cfg);
+	return differs;
+}
+
 /* The configuration as text, to tell whether it changed since the start. */
 static bool local_config_changed(struct driver *drv, const struct vm_config *cfg)
 {
@@ -200,7 +217,7 @@ static bool local_config_changed(struct driver *drv, const struct vm_config *cfg
 	if (now && fstat(fileno(f), &sb) == 0 && sb.st_size < (1 << 20)) {
 		then = calloc(1, (size_t)sb.st_size + 1);
 		if (then && fread(then, 1, (size_t)sb.st_size, f) == (size_t)sb.st_size)
-			changed = strcmp(now, then) != 0;
+			changed = local_ini_differs(now, then);
 	}
 	fclose(f);
 	free(now);
@@ -365,7 +382,8 @@ out:
 static void local_remove_runtime(struct driver *drv, const char *name)
 {
 	static const char *const files[] = { LOCAL_PIDFILE, LOCAL_LOGFILE, LOCAL_LOGFILE ".old",
-					      LOCAL_CONTROL, LOCAL_SERIAL, LOCAL_STARTED_CFG };
+					      LOCAL_CONTROL, LOCAL_SERIAL,  LOCAL_VNC,
+					      LOCAL_STARTED_CFG };
 	char path[VM_PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -430,6 +448,8 @@ static int local_prepare_runtime(struct driver *drv, const char *name, char *err
 	unlink(path);
 	local_runtime_file(drv, name, LOCAL_SERIAL, path, sizeof(path));
 	unlink(path);
+	local_runtime_file(drv, name, LOCAL_VNC, path, sizeof(path));
+	unlink(path);
 	/* Keep the previous run's log one start longer. */
 	local_runtime_file(drv, name, LOCAL_LOGFILE, path, sizeof(path));
 	local_runtime_file(drv, name, LOCAL_LOGFILE ".old", old, sizeof(old));
@@ -463,7 +483,8 @@ static void local_tidy_output(const char *out, char *buf, size_t len)
 static int local_start(struct driver *drv, const char *name, char *err, size_t errlen)
 {
 	char bin[VM_PATH_MAX], pidfile[VM_PATH_MAX], log[VM_PATH_MAX], serial[VM_PATH_MAX],
-		control[VM_PATH_MAX], started[VM_PATH_MAX], cpus[16], mem[32];
+		control[VM_PATH_MAX], started[VM_PATH_MAX], vnc[VM_PATH_MAX], cpus[16], mem[32],
+		fb[32], vnc_port[16];
 	char disks[VM_MAX_DISKS][VM_PATH_MAX + 16], *output = NULL, *ini = NULL;
 	char *argv[32 + 2 * VM_MAX_DISKS];
 	struct store *st = local_store(drv);
@@ -499,7 +520,8 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 	    local_runtime_file(drv, name, LOCAL_LOGFILE, log, sizeof(log)) ||
 	    local_runtime_file(drv, name, LOCAL_SERIAL, serial, sizeof(serial)) ||
 	    local_runtime_file(drv, name, LOCAL_CONTROL, control, sizeof(control)) ||
-	    local_runtime_file(drv, name, LOCAL_STARTED_CFG, started, sizeof(started))) {
+	    local_runtime_file(drv, name, LOCAL_STARTED_CFG, started, sizeof(started)) ||
+	    local_runtime_file(drv, name, LOCAL_VNC, vnc, sizeof(vnc))) {
 		snprintf(err, errlen, "VM '%s': runtime path too long", name);
 		r = -ENAMETOOLONG;
 		goto out;
@@ -548,6 +570,20 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 			 cfg->disks[i].readonly ? "readonly" : "rw");
 		argv[argc++] = "--disk";
 		argv[argc++] = disks[i];
+	}
+	if (cfg->display.enabled) {
+		/* The screen is served on a socket in the runtime dir, like
+		 * the console; TCP only when the user asked for a port. */
+		snprintf(fb, sizeof(fb), "%dx%d", cfg->display.width, cfg->display.height);
+		argv[argc++] = "--framebuffer";
+		argv[argc++] = fb;
+		argv[argc++] = "--vnc";
+		argv[argc++] = vnc;
+		if (cfg->display.vnc_port) {
+			snprintf(vnc_port, sizeof(vnc_port), "%d", cfg->display.vnc_port);
+			argv[argc++] = "--vnc-tcp";
+			argv[argc++] = vnc_port;
+		}
 	}
 	argv[argc] = NULL;
 
@@ -686,6 +722,47 @@ static int local_resume(struct driver *drv, const char *name, char *err, size_t 
 
 /* ---- set, clone ---- */
 
+/* The display part of a `set`: add or remove the screen, resize it,
+ * change its TCP port. */
+static int local_set_display(struct vm_config *cfg, const struct vm_settings *changes, char *err,
+			     size_t errlen)
+{
+	struct vm_display *disp = &cfg->display;
+
+	if (changes->display == VM_SETTING_OFF) {
+		if (changes->display_width || changes->set_vnc_port) {
+			snprintf(err, errlen,
+				 "VM '%s': a resolution or VNC port needs a display; drop "
+				 "'--display none'",
+				 cfg->name);
+			return -EINVAL;
+		}
+		/* The resolution stays in the file for when it comes back. */
+		disp->enabled = false;
+		disp->vnc_port = 0;
+		return 0;
+	}
+	if (changes->display == VM_SETTING_ON) {
+		disp->enabled = true;
+		if (!disp->width || !disp->height) {
+			disp->width = VM_DISPLAY_DEFAULT_WIDTH;
+			disp->height = VM_DISPLAY_DEFAULT_HEIGHT;
+		}
+	}
+	if ((changes->display_width || changes->set_vnc_port) && !disp->enabled) {
+		snprintf(err, errlen, "VM '%s' has no display; add one with 'virtty set %s "
+			 "--display vnc'", cfg->name, cfg->name);
+		return -ENODEV;
+	}
+	if (changes->display_width) {
+		disp->width = changes->display_width;
+		disp->height = changes->display_height;
+	}
+	if (changes->set_vnc_port)
+		disp->vnc_port = changes->vnc_port;
+	return 0;
+}
+
 static int local_set(struct driver *drv, const char *name, const struct vm_settings *changes,
 		     bool *at_next_start, char *err, size_t errlen)
 {
@@ -701,6 +778,12 @@ static int local_set(struct driver *drv, const char *name, const struct vm_setti
 		snprintf(err, errlen, "VM '%s': %d vCPUs: use 1 to 64", name, changes->vcpus);
 		return -EINVAL;
 	}
+	if ((changes->display_width || changes->display_height) &&
+	    (changes->display_width <= 0 || changes->display_height <= 0)) {
+		snprintf(err, errlen, "VM '%s': give both the width and the height of the display",
+			 name);
+		return -EINVAL;
+	}
 	lock = local_lock(drv, name, false, &info, &cfg, err, errlen);
 	if (lock < 0)
 		return lock;
@@ -710,7 +793,9 @@ static int local_set(struct driver *drv, const char *name, const struct vm_setti
 			cfg->vcpus = changes->vcpus;
 		if (changes->memory_mib)
 			cfg->memory_mib = changes->memory_mib;
-		r = store_write_config(local_store(drv), cfg, err, errlen);
+		r = local_set_display(cfg, changes, err, errlen);
+		if (!r)
+			r = store_write_config(local_store(drv), cfg, err, errlen);
 	}
 	/* No VMM can start while we hold the lock: the state read with it
 	 * still says whether one runs. */
@@ -890,6 +975,85 @@ static int local_console_open(struct driver *drv, const char *name, int *fd, cha
 	return 0;
 }
 
+/* Did the running VMM start with a display? (What it started with is in
+ * started.conf; a VM started by hand has none of ours.) */
+static bool local_started_with_display(struct driver *drv, const char *name)
+{
+	char path[VM_PATH_MAX], why[256], *text;
+	struct vm_config *cfg;
+	bool with = false;
+	long n;
+	FILE *f;
+
+	if (local_runtime_file(drv, name, LOCAL_STARTED_CFG, path, sizeof(path)))
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	text = calloc(1, 1 << 20);
+	cfg = malloc(sizeof(*cfg));
+	if (text && cfg) {
+		n = (long)fread(text, 1, (1 << 20) - 1, f);
+		text[n > 0 ? n : 0] = '\0';
+		with = store_config_from_ini(text, NULL, cfg, why, sizeof(why)) == 0 &&
+		       cfg->display.enabled;
+	}
+	fclose(f);
+	free(text);
+	free(cfg);
+	return with;
+}
+
+static int local_vnc_open(struct driver *drv, const char *name, int *fd, char *err, size_t errlen)
+{
+	char path[VM_PATH_MAX];
+	struct vm_info info = { 0 };
+	struct vm_config *cfg;
+	bool has_display = false;
+	int r = local_require_vm(drv, name, err, errlen);
+
+	*fd = -1;
+	if (r)
+		return r;
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (store_read_config(local_store(drv), name, cfg, err, errlen) == 0)
+		has_display = cfg->display.enabled;
+	free(cfg);
+	local_probe(drv, name, &info);
+	if (!local_state_is_active(info.state)) {
+		if (!has_display)
+			goto no_display;
+		return local_not_running(name, err, errlen);
+	}
+	/* The running VMM's socket decides, whatever the file says now. */
+	local_runtime_file(drv, name, LOCAL_VNC, path, sizeof(path));
+	r = vmm_client_connect(path, LOCAL_COMMAND_TIMEOUT_MS);
+	if (r >= 0) {
+		fcntl(r, F_SETFL, fcntl(r, F_GETFL) & ~O_NONBLOCK);
+		*fd = r;
+		return 0;
+	}
+	if ((r == -ENOENT || r == -ECONNREFUSED) && !local_started_with_display(drv, name)) {
+		if (!has_display)
+			goto no_display;
+		snprintf(err, errlen,
+			 "VM '%s' was started without a display; it gets one at its next start",
+			 name);
+		return -ENODEV;
+	}
+	snprintf(err, errlen, "VM '%s': cannot attach to its display '%s': %s", name, path,
+		 strerror(-r));
+	return r;
+no_display:
+	snprintf(err, errlen, "VM '%s' has no display; add one with 'virtty set %s --display vnc'",
+		 name, name);
+	return -ENODEV;
+}
+
 static int local_console_dump(struct driver *drv, const char *name, char **buf, size_t *len,
 			      char *err, size_t errlen)
 {
@@ -948,6 +1112,7 @@ static const struct driver_ops local_ops = {
 	.stats = local_stats,
 	.console_open = local_console_open,
 	.console_dump = local_console_dump,
+	.vnc_open = local_vnc_open,
 };
 
 struct driver *local_driver_open(char *err, size_t errlen)

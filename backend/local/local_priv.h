@@ -14,6 +14,7 @@
 #define LOCAL_LOGFILE     "vmm.log"
 #define LOCAL_CONTROL     "control.sock"
 #define LOCAL_SERIAL      "serial.sock"
+#define LOCAL_VNC         "vnc.sock"    /* only with a display */
 #define LOCAL_STARTED_CFG "started.conf" /* vm.conf as it was at start */
 
 /* How long a control request may take before the VM counts as not

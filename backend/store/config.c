@@ -34,10 +34,12 @@ enum config_vm_key {
 	KEY_VM_COUNT
 };
 enum config_disk_key { KEY_PATH, KEY_READONLY, KEY_FORMAT, KEY_DISK_COUNT };
+enum config_display_key { KEY_VNC, KEY_RESOLUTION, KEY_VNC_PORT, KEY_DISPLAY_COUNT };
 
 static const char *const config_vm_keys[KEY_VM_COUNT] = {"name",    "kernel", "initrd",
 							 "cmdline", "vcpus",  "memory"};
 static const char *const config_disk_keys[KEY_DISK_COUNT] = {"path", "readonly", "format"};
+static const char *const config_display_keys[KEY_DISPLAY_COUNT] = {"vnc", "resolution", "vnc_port"};
 
 /* Parser state shared by the line reader and the inih handler. */
 struct config_parse {
@@ -51,6 +53,8 @@ struct config_parse {
 	int disk_line[VM_MAX_DISKS]; /* line of [disk N], 0 if none */
 	int disk_seen[VM_MAX_DISKS][KEY_DISK_COUNT];
 	struct vm_disk disks[VM_MAX_DISKS]; /* by section number */
+	int display_line;		    /* line of [display], 0 if none */
+	int display_seen[KEY_DISPLAY_COUNT];
 	char err[512];
 	int err_line;
 };
@@ -119,6 +123,14 @@ static void config_see_section(struct config_parse *cp, const char *line, size_t
 		cp->vm_line = cp->lineno;
 		return;
 	}
+	if (strcmp(section, "display") == 0) {
+		if (cp->display_line)
+			config_fail(cp, cp->lineno,
+				    "second [display] section (the first is on line %d)",
+				    cp->display_line);
+		cp->display_line = cp->lineno;
+		return;
+	}
 	d = config_disk_section(section);
 	if (d < 0) {
 		if (strncmp(section, "disk", 4) == 0)
@@ -127,7 +139,8 @@ static void config_see_section(struct config_parse *cp, const char *line, size_t
 				    section, VM_MAX_DISKS - 1);
 		else
 			config_fail(cp, cp->lineno,
-				    "unknown section [%s] (known: [vm] and [disk N])", section);
+				    "unknown section [%s] (known: [vm], [disk N] and [display])",
+				    section);
 		return;
 	}
 	if (cp->disk_line[d])
@@ -318,6 +331,37 @@ static void config_disk_key(struct config_parse *cp, int d, int key, const char 
 	}
 }
 
+static void config_display_key(struct config_parse *cp, int key, const char *value)
+{
+	struct vm_display *disp = &cp->cfg->display;
+	char why[256];
+	uint64_t v;
+
+	switch (key) {
+	case KEY_VNC:
+		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true"))
+			disp->enabled = true;
+		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
+			disp->enabled = false;
+		else
+			config_fail(cp, cp->lineno, "vnc must be 'yes' or 'no' (got '%s')", value);
+		return;
+	case KEY_RESOLUTION:
+		if (store_parse_resolution(value, &disp->width, &disp->height, why, sizeof(why)))
+			config_fail(cp, cp->lineno, "%s", why);
+		return;
+	case KEY_VNC_PORT:
+		if (!config_parse_uint(value, 65535, &v) || (v != 0 && v < STORE_VNC_PORT_MIN))
+			config_fail(cp, cp->lineno,
+				    "vnc_port must be 0 (none) or a port from %d to 65535 (got "
+				    "'%s')",
+				    STORE_VNC_PORT_MIN, value);
+		else
+			disp->vnc_port = (int)v;
+		return;
+	}
+}
+
 static int config_handler(void *opaque, const char *section, const char *name, const char *value)
 {
 	struct config_parse *cp = opaque;
@@ -348,6 +392,16 @@ static int config_handler(void *opaque, const char *section, const char *name, c
 			return 0;
 		}
 		seen = &cp->disk_seen[d][key];
+	} else if (strcmp(section, "display") == 0) {
+		key = config_find_key(config_display_keys, KEY_DISPLAY_COUNT, name);
+		if (key < 0) {
+			config_fail(cp, cp->lineno,
+				    "unknown key '%s' in [display] (known: vnc, resolution, "
+				    "vnc_port)",
+				    name);
+			return 0;
+		}
+		seen = &cp->display_seen[key];
 	} else {
 		/* Already reported by the reader; kept as a safety net. */
 		config_fail(cp, cp->lineno, "unknown section [%s]", section);
@@ -361,8 +415,10 @@ static int config_handler(void *opaque, const char *section, const char *name, c
 	*seen = cp->lineno;
 	if (strcmp(section, "vm") == 0)
 		config_vm_key(cp, key, value);
-	else
+	else if (d >= 0)
 		config_disk_key(cp, d, key, value);
+	else
+		config_display_key(cp, key, value);
 	return cp->err[0] ? 0 : 1;
 }
 
@@ -432,6 +488,16 @@ int store_config_from_ini(const char *text, const char *vm_dir, struct vm_config
 		for (int k = 0; k < KEY_VM_COUNT; k++)
 			if (!cp->vm_seen[k] && k != KEY_INITRD && k != KEY_CMDLINE)
 				config_fail(cp, 0, "missing '%s' in [vm]", config_vm_keys[k]);
+	}
+	/* No [display] (files from before displays): a serial-only VM. */
+	if (!cp->err[0] && cp->display_line) {
+		if (!cp->display_seen[KEY_VNC])
+			config_fail(cp, cp->display_line,
+				    "[display] has no 'vnc' (use 'vnc = yes' or 'vnc = no')");
+		else if (out->display.enabled && !cp->display_seen[KEY_RESOLUTION]) {
+			out->display.width = VM_DISPLAY_DEFAULT_WIDTH;
+			out->display.height = VM_DISPLAY_DEFAULT_HEIGHT;
+		}
 	}
 	for (int d = 0; d < VM_MAX_DISKS && !cp->err[0]; d++) {
 		if (!cp->disk_line[d])
@@ -505,11 +571,78 @@ char *store_config_to_ini(const struct vm_config *cfg)
 		fprintf(f, "\n[disk %d]\npath = %s\nreadonly = %s\nformat = %s\n", i, d->path,
 			d->readonly ? "yes" : "no", d->format[0] ? d->format : "raw");
 	}
+	/* Written for every VM, also "vnc = no": the file says what the VM
+	 * has. A resolution of a removed display is kept for its return. */
+	fprintf(f, "\n[display]\nvnc = %s\n", cfg->display.enabled ? "yes" : "no");
+	if (cfg->display.width > 0 && cfg->display.height > 0)
+		fprintf(f, "resolution = %dx%d\n", cfg->display.width, cfg->display.height);
+	if (cfg->display.vnc_port)
+		fprintf(f, "vnc_port = %d\n", cfg->display.vnc_port);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
 	}
 	return buf;
+}
+
+int store_parse_resolution(const char *text, int *width, int *height, char *err, size_t errlen)
+{
+	uint64_t w = 0, h = 0;
+	const char *x = text;
+
+	/* Strict: digits, an 'x', digits ("1024x768"); nothing else. */
+	for (; isdigit((unsigned char)*x); x++)
+		if (w <= STORE_DISPLAY_MAX) /* past it: too big, however long */
+			w = w * 10 + (uint64_t)(*x - '0');
+	if (x == text || (*x != 'x' && *x != 'X') || !isdigit((unsigned char)x[1]))
+		goto bad;
+	for (x++; isdigit((unsigned char)*x); x++)
+		if (h <= STORE_DISPLAY_MAX)
+			h = h * 10 + (uint64_t)(*x - '0');
+	if (*x)
+		goto bad;
+	if (w < STORE_DISPLAY_MIN || w > STORE_DISPLAY_MAX || h < STORE_DISPLAY_MIN ||
+	    h > STORE_DISPLAY_MAX) {
+		snprintf(err, errlen,
+			 "resolution '%s': width and height must be from %d to %d pixels", text,
+			 STORE_DISPLAY_MIN, STORE_DISPLAY_MAX);
+		return -ERANGE;
+	}
+	*width = (int)w;
+	*height = (int)h;
+	return 0;
+bad:
+	snprintf(err, errlen, "resolution '%s': use WIDTHxHEIGHT in pixels, like 1024x768", text);
+	return -EINVAL;
+}
+
+int store_check_display(const struct vm_display *disp, char *err, size_t errlen)
+{
+	bool sized = disp->width || disp->height;
+
+	/* A removed display may keep its resolution (0x0 = none kept). */
+	if ((disp->enabled || sized) &&
+	    (disp->width < STORE_DISPLAY_MIN || disp->width > STORE_DISPLAY_MAX ||
+	     disp->height < STORE_DISPLAY_MIN || disp->height > STORE_DISPLAY_MAX)) {
+		snprintf(err, errlen,
+			 "display resolution %dx%d: width and height must be from %d to %d "
+			 "pixels",
+			 disp->width, disp->height, STORE_DISPLAY_MIN, STORE_DISPLAY_MAX);
+		return -ERANGE;
+	}
+	if (disp->vnc_port != 0 &&
+	    (disp->vnc_port < STORE_VNC_PORT_MIN || disp->vnc_port > 65535)) {
+		snprintf(err, errlen,
+			 "VNC port %d: use a port from %d to 65535, or 0 for the UNIX socket "
+			 "only",
+			 disp->vnc_port, STORE_VNC_PORT_MIN);
+		return -ERANGE;
+	}
+	if (disp->vnc_port && !disp->enabled) {
+		snprintf(err, errlen, "a VNC port needs a display (vnc = yes)");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Host RAM in MiB, 0 if unknown. */
@@ -553,6 +686,7 @@ int store_validate_config(const struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct stat sb[VM_MAX_DISKS];
 	uint64_t host_mib;
+	char why[256];
 	int rc;
 
 	if (!vm_name_valid(cfg->name, err, errlen))
@@ -603,6 +737,11 @@ int store_validate_config(const struct vm_config *cfg, char *err, size_t errlen)
 		rc = config_check_file(cfg->name, "initrd", cfg->initrd, err, errlen);
 		if (rc < 0)
 			return rc;
+	}
+	rc = store_check_display(&cfg->display, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "VM '%s': %s", cfg->name, why);
+		return rc;
 	}
 	if (cfg->nr_disks < 0 || cfg->nr_disks > VM_MAX_DISKS) {
 		snprintf(err, errlen, "VM '%s': at most %d disks", cfg->name, VM_MAX_DISKS);

@@ -56,8 +56,22 @@ int store_write_config(const struct store *st, const struct vm_config *cfg, char
 char *store_config_to_ini(const struct vm_config *cfg);
 int store_config_from_ini(const char *text, const char *vm_dir, struct vm_config *out,
 			  char *err, size_t errlen);
-/* Checks a config a user asked for: name, vcpus 1..64, memory, paths. */
+/* Checks a config a user asked for: name, vcpus 1..64, memory, paths,
+ * display. */
 int store_validate_config(const struct vm_config *cfg, char *err, size_t errlen);
+
+/* The display's bounds: width and height in pixels, the TCP port for VNC
+ * (0 = UNIX socket only; no privileged ports). */
+#define STORE_DISPLAY_MIN  64
+#define STORE_DISPLAY_MAX  4096
+#define STORE_VNC_PORT_MIN 1024
+/* "1024x768" -> 1024, 768 (within the bounds). -EINVAL (format) or
+ * -ERANGE with a message quoting text. Used by vm.conf, the CLI and the
+ * TUI alike. */
+int store_parse_resolution(const char *text, int *width, int *height, char *err, size_t errlen);
+/* A display's values in bounds (width/height 0 allowed when disabled; a
+ * port needs the display enabled). */
+int store_check_display(const struct vm_display *disp, char *err, size_t errlen);
 
 /* Exclusive per-VM lock (a lock file in the VM's runtime dir), held while
  * starting, stopping, changing or removing a VM. wait=false gives -EBUSY

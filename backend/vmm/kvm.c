@@ -184,6 +184,27 @@ int kvm_vm_add_ram(struct kvm_vm *vm, uint64_t bytes, char *err, size_t errlen)
 	return 0;
 }
 
+int kvm_vm_add_slot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, void *host, uint64_t size,
+		    bool log_dirty)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
+int kvm_vm_get_dirty_log(struct kvm_vm *vm, uint32_t slot, uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = {.slot = slot, .dirty_bitmap = bitmap};
+
+	return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
+}
+
 void kvm_vm_destroy(struct kvm_vm *vm)
 {
 	if (vm->vm_fd >= 0)

@@ -18,11 +18,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "framebuffer.h"
 #include "kvm.h"
 #include "vmm.h"
 
 #define VMM_DEFAULT_MEMORY_MIB 256
 #define VMM_MIN_MEMORY_MIB     2
+/* --vnc without --framebuffer */
+#define VMM_DEFAULT_FB_WIDTH   1024
+#define VMM_DEFAULT_FB_HEIGHT  768
 
 static void usage(FILE *f)
 {
@@ -39,6 +43,12 @@ static void usage(FILE *f)
 		"  --serial stdio|none|PATH  guest console on the terminal (default), nowhere,\n"
 		"                        or served on a UNIX socket with a replay buffer\n"
 		"  --control PATH        JSON control socket (docs/control-protocol.md)\n"
+		"  --framebuffer WxH     linear framebuffer, 32 bpp, described to bzImage\n"
+		"                        kernels as an EFI framebuffer (64..4096 each)\n"
+		"  --vnc PATH            serve the framebuffer over VNC on a UNIX socket\n"
+		"                        (implies --framebuffer %ux%u); keys and pointer\n"
+		"                        reach the guest as a PS/2 keyboard and mouse\n"
+		"  --vnc-tcp PORT        also serve VNC on 127.0.0.1:PORT\n"
 		"  --name NAME           VM name shown in status and messages\n"
 		"  --no-reboot           exit with status 3 when the guest reboots\n"
 		"  --daemonize           run in the background; return once the control\n"
@@ -51,7 +61,7 @@ static void usage(FILE *f)
 		"Exit status: 0 guest powered off, 1 internal error, 2 bad arguments or\n"
 		"environment, 3 guest reboot (--no-reboot), 4 guest crash (triple fault or KVM error),\n"
 		"5 stopped on request (control \"quit\", SIGTERM).\n",
-		VMM_DEFAULT_MEMORY_MIB);
+		VMM_DEFAULT_MEMORY_MIB, VMM_DEFAULT_FB_WIDTH, VMM_DEFAULT_FB_HEIGHT);
 }
 
 __attribute__((format(printf, 1, 2))) static int die_usage(const char *fmt, ...)
@@ -127,7 +137,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_DISK,
 	       OPT_SERIAL, OPT_CONTROL, OPT_NAME, OPT_NO_REBOOT, OPT_DAEMONIZE, OPT_PIDFILE,
-	       OPT_LOG };
+	       OPT_LOG, OPT_FRAMEBUFFER, OPT_VNC, OPT_VNC_TCP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -142,10 +152,14 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
 		{ "daemonize", no_argument, NULL, OPT_DAEMONIZE },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "log", required_argument, NULL, OPT_LOG },
+		{ "framebuffer", required_argument, NULL, OPT_FRAMEBUFFER },
+		{ "vnc", required_argument, NULL, OPT_VNC },
+		{ "vnc-tcp", required_argument, NULL, OPT_VNC_TCP },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	uint64_t v, host_mib = kvm_host_ram_bytes() >> 20;
+	char msg[256];
 	int c, r;
 
 	*cfg = (struct vmm_config){
@@ -217,6 +231,21 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
 				return die_usage("--log needs a path");
 			po->log = optarg;
 			break;
+		case OPT_FRAMEBUFFER:
+			if (fb_parse_size(optarg, &cfg->fb_width, &cfg->fb_height, msg, sizeof(msg)))
+				return die_usage("%s", msg);
+			break;
+		case OPT_VNC:
+			if (!*optarg)
+				return die_usage("--vnc needs a socket path");
+			cfg->vnc = optarg;
+			break;
+		case OPT_VNC_TCP:
+			if (parse_u64(optarg, &v) || v == 0 || v > 65535)
+				return die_usage("--vnc-tcp '%s': expected a port number from 1 to 65535",
+						 optarg);
+			cfg->vnc_tcp_port = (int)v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -230,6 +259,10 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
 		return die_usage("unexpected argument '%s'", argv[optind]);
 	if (!cfg->kernel)
 		return die_usage("--kernel PATH is required (try --help)");
+	if ((cfg->vnc || cfg->vnc_tcp_port) && !cfg->fb_width) {
+		cfg->fb_width = VMM_DEFAULT_FB_WIDTH;
+		cfg->fb_height = VMM_DEFAULT_FB_HEIGHT;
+	}
 	/* A daemon has no terminal to show the guest console on. */
 	if (po->daemonize && !strcmp(cfg->serial, "stdio"))
 		return die_usage("--daemonize needs --serial PATH or --serial none");
@@ -481,6 +514,7 @@ static void make_paths_absolute(struct vmm_config *cfg, struct vmm_proc_options 
 	if (strcmp(cfg->serial, "stdio") && strcmp(cfg->serial, "none"))
 		cfg->serial = absolute_path(cfg->serial);
 	cfg->control = absolute_path(cfg->control);
+	cfg->vnc = absolute_path(cfg->vnc);
 	po->pidfile = absolute_path(po->pidfile);
 	po->log = absolute_path(po->log);
 }

@@ -40,6 +40,19 @@ static const unsigned long main_ioctls[] = {
 	FIONREAD,
 };
 
+/* The VNC thread: accepts on its listeners, talks RFB (libvncserver
+ * select()s), reads the framebuffer's dirty log, queues PS/2 input (which
+ * raises the i8042 interrupt). No open, no new sockets, no threads. */
+static const unsigned long vnc_ioctls[] = {
+	KVM_GET_DIRTY_LOG, KVM_IRQ_LINE, KVM_SIGNAL_MSI, FIONBIO, FIONREAD,
+};
+
+static const char *const vnc_syscalls[] = {
+	"poll", "ppoll", "select", "pselect6", "accept4", "accept", "recvfrom", "recvmsg",
+	"sendto", "sendmsg", "shutdown", "getsockopt", "setsockopt", "getpeername",
+	"getsockname", "fcntl",
+};
+
 static const char *const vcpu_syscalls[] = {
 	/* virtio-blk requests run on the vCPU that notified */
 	"pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2", "fdatasync", "fsync",
@@ -142,6 +155,19 @@ int sandbox_apply(enum sandbox_role role, char *err, size_t errlen)
 	if (!r && role == SANDBOX_MAIN)
 		r = sandbox_add(ctx, main_syscalls, sizeof(main_syscalls) / sizeof(*main_syscalls),
 				err, errlen);
+	if (!r && role == SANDBOX_VNC)
+		r = sandbox_add(ctx, vnc_syscalls, sizeof(vnc_syscalls) / sizeof(*vnc_syscalls), err,
+				errlen);
+	if (!r && role == SANDBOX_VNC)
+		r = sandbox_add_ioctls(ctx, vnc_ioctls, sizeof(vnc_ioctls) / sizeof(*vnc_ioctls), err,
+				       errlen);
+	/* glibc's malloc opens /proc/sys/vm/overcommit_memory the first time
+	 * it shrinks a thread's arena; refused, it just keeps the memory. */
+	if (!r && role == SANDBOX_VNC) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
+		if (r < 0)
+			snprintf(err, errlen, "seccomp: cannot refuse openat: %s", strerror(-r));
+	}
 	if (!r && role == SANDBOX_VCPU)
 		r = sandbox_add_ioctls(ctx, vcpu_ioctls, sizeof(vcpu_ioctls) / sizeof(*vcpu_ioctls),
 				       err, errlen);

@@ -18,6 +18,7 @@
 #include "boot.h"
 #include "chardev.h"
 #include "evloop.h"
+#include "framebuffer.h"
 #include "i8042.h"
 #include "iobus.h"
 #include "kvm.h"
@@ -31,6 +32,7 @@
 #include "vmm.h"
 #include "vmm_control.h"
 #include "vmm_priv.h"
+#include "vnc_server.h"
 
 #define VMM_SERIAL_REPLAY_BYTES (256 * 1024)
 
@@ -53,6 +55,8 @@ struct vmm {
 	struct virtio_blk *disks[VMM_MAX_DISKS];
 	struct virtio_rng *rng;
 	struct control_server *control;
+	struct framebuffer *fb;
+	struct vnc_server *vnc;
 
 	/* Run state, under lock. */
 	pthread_mutex_t lock;
@@ -327,6 +331,22 @@ int vmm_get_stats(struct vmm *vmm, struct vmm_stats *out)
 	return 0;
 }
 
+int vmm_get_display(struct vmm *vmm, struct vmm_display_info *out)
+{
+	const char *path;
+
+	memset(out, 0, sizeof(*out));
+	if (!vmm->vnc)
+		return -ENODEV;
+	path = vnc_server_socket_path(vmm->vnc);
+	snprintf(out->socket, sizeof(out->socket), "%s", path ? path : "");
+	out->tcp_port = vnc_server_tcp_port(vmm->vnc);
+	out->clients = vnc_server_nr_clients(vmm->vnc);
+	out->width = vmm->fb->geo.width;
+	out->height = vmm->fb->geo.height;
+	return 0;
+}
+
 static void vmm_on_signal(void *opaque, uint32_t events)
 {
 	struct vmm *vmm = opaque;
@@ -487,15 +507,31 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t
 	if (r)
 		return r;
 
+	if (cfg->fb_width) {
+		vmm->fb = framebuffer_new(&vmm->kvm, cfg->fb_width, cfg->fb_height, err, errlen);
+		if (!vmm->fb)
+			return -EINVAL;
+	}
+
 	boot = (struct boot_config){
 		.kernel_path = cfg->kernel,
 		.initrd_path = cfg->initrd,
 		.cmdline = cfg->cmdline,
 		.rsdp_addr = LAYOUT_ACPI_ADDR,
 	};
+	if (vmm->fb) {
+		boot.fb_addr = vmm->fb->gpa;
+		boot.fb_width = vmm->fb->geo.width;
+		boot.fb_height = vmm->fb->geo.height;
+		boot.fb_stride = vmm->fb->geo.stride;
+	}
 	r = boot_load(&vmm->kvm.mem, &boot, &vmm->entry, err, errlen);
 	if (r)
 		return r;
+	if (vmm->fb && vmm->entry.mode == BOOT_MODE_PVH)
+		fprintf(stderr, "virtty-vmm: warning: kernel '%s' boots through PVH, which cannot "
+			"describe a framebuffer: the guest will not find it (use a bzImage)\n",
+			cfg->kernel);
 	for (int i = 0; i < cfg->nr_vcpus; i++) {
 		r = vcpu_create(&vmm->vcpus[i], &vmm->kvm, i, cfg->nr_vcpus, err, errlen);
 		if (r)
@@ -510,6 +546,21 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t
 	r = vmm_setup_serial(vmm, err, errlen);
 	if (r)
 		return r;
+	if (cfg->vnc || cfg->vnc_tcp_port) {
+		const struct vnc_server_config vc = {
+			.socket_path = cfg->vnc,
+			.tcp_port = cfg->vnc_tcp_port,
+			.name = cfg->name,
+		};
+
+		if (!vmm->fb) {
+			snprintf(err, errlen, "VNC needs a framebuffer");
+			return -EINVAL;
+		}
+		vmm->vnc = vnc_server_new(&vc, vmm->fb, vmm->i8042, err, errlen);
+		if (!vmm->vnc)
+			return -EINVAL;
+	}
 	if (cfg->control) {
 		vmm->control = vmm_control_start(vmm->loop, cfg->control, vmm, vmm->serial_dev, err,
 						 errlen);
@@ -536,6 +587,12 @@ int vmm_run(struct vmm *vmm)
 			break;
 		}
 	}
+	/* Before the main filter, which the thread would inherit; it
+	 * installs its own. */
+	if (vmm->vnc && vnc_server_start(vmm->vnc, msg, sizeof(msg))) {
+		fprintf(stderr, "virtty-vmm: %s\n", msg);
+		vmm_request_exit(vmm, VMM_EXIT_ERROR);
+	}
 	/* After the vCPU threads exist: each installs its own filter. */
 	r = sandbox_apply(SANDBOX_MAIN, msg, sizeof(msg));
 	if (r) {
@@ -561,6 +618,9 @@ void vmm_destroy(struct vmm *vmm)
 		return;
 	if (vmm->control)
 		vmm_control_stop(vmm->control);
+	/* Before the i8042 (viewers' held keys are released into it) and
+	 * the framebuffer it reads. */
+	vnc_server_free(vmm->vnc);
 	for (int i = 0; i < vmm->nr_vcpus; i++)
 		vcpu_destroy(&vmm->vcpus[i]);
 	for (int i = 0; i < VMM_MAX_DISKS; i++)
@@ -580,6 +640,7 @@ void vmm_destroy(struct vmm *vmm)
 	if (vmm->serial_dev)
 		chardev_free(vmm->serial_dev);
 	kvm_vm_destroy(&vmm->kvm);
+	framebuffer_free(vmm->fb);
 	if (vmm->sigfd >= 0)
 		close(vmm->sigfd);
 	if (vmm->loop)

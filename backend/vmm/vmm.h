@@ -59,6 +59,14 @@ struct vmm_status {
 	int pid;
 };
 
+/* The VNC display, for "status". */
+struct vmm_display_info {
+	char socket[108];          /* UNIX socket path, "" if TCP only */
+	int tcp_port;              /* 0 if none */
+	int clients;               /* viewers connected now */
+	uint32_t width, height;
+};
+
 struct vmm;
 
 /* ---- Building and running a machine (main.c) ---- */
@@ -80,6 +88,10 @@ struct vmm_config {
 	const char *serial;        /* "stdio", "none", or a UNIX socket path */
 	const char *control;       /* control socket path, or NULL */
 	bool no_reboot;            /* guest reboot exits with VMM_EXIT_REBOOT */
+	/* Graphical console: a framebuffer (0x0 = none) and its VNC server. */
+	uint32_t fb_width, fb_height;
+	const char *vnc;           /* VNC UNIX socket path, or NULL */
+	int vnc_tcp_port;          /* also on 127.0.0.1:PORT; 0 = no */
 };
 
 /* Build the machine. Errors here are the user's (bad kernel, disk, memory
@@ -95,6 +107,8 @@ void vmm_destroy(struct vmm *vmm);
 
 int vmm_get_status(struct vmm *vmm, struct vmm_status *out);
 int vmm_get_stats(struct vmm *vmm, struct vmm_stats *out);
+/* -ENODEV when the machine has no VNC server. Any thread. */
+int vmm_get_display(struct vmm *vmm, struct vmm_display_info *out);
 /* Each returns 0 or -errno: -EALREADY (already paused/running), -EBUSY
  * (stopping); vmm_pause also -ETIMEDOUT (a vCPU did not stop within 5 s;
  * it pauses when it comes back unless vmm_resume is called). */

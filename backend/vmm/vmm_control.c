@@ -58,6 +58,24 @@ static int vmm_control_fail(struct control_request *req, const char *what, int r
 	return r;
 }
 
+/* "vnc": {socket, tcp_port, clients, width, height} when there is one. */
+static void vmm_control_add_display(struct json_object *d, struct vmm *vmm)
+{
+	struct vmm_display_info di;
+	struct json_object *v;
+
+	if (vmm_get_display(vmm, &di) < 0)
+		return;
+	v = json_object_new_object();
+	json_object_object_add(v, "socket",
+			       di.socket[0] ? json_object_new_string(di.socket) : NULL);
+	json_object_object_add(v, "tcp_port", di.tcp_port ? json_object_new_int(di.tcp_port) : NULL);
+	json_object_object_add(v, "clients", json_object_new_int(di.clients));
+	json_object_object_add(v, "width", json_object_new_int((int)di.width));
+	json_object_object_add(v, "height", json_object_new_int((int)di.height));
+	json_object_object_add(d, "vnc", v);
+}
+
 static int cmd_status(struct control_request *req)
 {
 	struct vmm_status st;
@@ -73,6 +91,7 @@ static int cmd_status(struct control_request *req)
 	json_object_object_add(d, "memory_mib", json_object_new_uint64(st.memory_mib));
 	json_object_object_add(d, "uptime_ms", json_object_new_uint64(st.uptime_ms));
 	json_object_object_add(d, "pid", json_object_new_int(st.pid));
+	vmm_control_add_display(d, vmm_control_of(req)->vmm);
 	req->data = d;
 	return 0;
 }
@@ -364,7 +383,7 @@ static int cmd_help(struct control_request *req)
 }
 
 static const struct control_cmd vmm_control_cmds[] = {
-    {.name = "status", .fn = cmd_status, .usage = "state, name, vcpus, memory, uptime, pid"},
+    {.name = "status", .fn = cmd_status, .usage = "state, name, vcpus, memory, uptime, pid, vnc"},
     {.name = "stats", .fn = cmd_stats, .usage = "per-vCPU, per-disk and memory counters"},
     {.name = "pause", .fn = cmd_pause, .usage = "stop the vCPUs"},
     {.name = "resume", .fn = cmd_resume, .usage = "run paused vCPUs again"},

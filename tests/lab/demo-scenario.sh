@@ -50,8 +50,11 @@ last() { tr '\n' ' ' <"$WORK/out" | cut -c1-400; }
 
 define_and_start()
 {
-	v define demo --kernel "$KERNEL" --initrd "$INITRD" --cmdline "console=ttyS0 quiet" \
-		--cpus 2 --memory 256 --disk new:16M
+	# A screen too (efifb shows the boot on tty0); ttyS0 comes last so
+	# that it stays /dev/console, which the checks below read.
+	v define demo --kernel "$KERNEL" --initrd "$INITRD" \
+		--cmdline "console=tty0 console=ttyS0 quiet" --cpus 2 --memory 256 \
+		--disk new:16M --display vnc --resolution 1024x768
 	if [ "$rc" = 0 ]; then
 		result PASS define "virtty define demo"
 	else

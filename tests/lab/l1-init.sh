@@ -57,6 +57,12 @@ if [ -c /dev/kvm ]; then
 		status=$?
 		;;
 	esac
+	# The graphical console (VNC) with the same kernel, when packed.
+	if [ -x /lab/bin/vnc-check ] && [ "$run" = test ]; then
+		sh $trace /lab/vnc-scenario.sh VIRTTY_VMM=/lab/bin/virtty-vmm \
+			VMMCTL=/lab/bin/vmmctl VNC_CHECK=/lab/bin/vnc-check \
+			KERNEL=/lab/l2-vmlinuz INITRD=/lab/l2.cpio.gz WORK=/run/vnc || status=1
+	fi
 	# The demo VM through the CLI: checked after the VMM test (sharing this
 	# L1 boot), or interactive.
 	if [ -x /lab/bin/virtty ] && { [ "$run" = test ] || [ "$run" = demo ]; }; then

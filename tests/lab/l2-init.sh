@@ -2,7 +2,7 @@
 # /init of the nested lab's inner guest (L2): prints "LAB: ..." markers on the
 # serial console for the test runner to check, then waits for the ACPI power
 # button (lab.mode=test) or powers off at once (lab.mode=bench).
-# Kernel command line: lab.mode=test|bench lab.tag=HEX lab.hash_mib=N
+# Kernel command line: lab.mode=test|bench|vnc lab.tag=HEX lab.hash_mib=N
 #   lab.write_off=BYTES lab.hold=SECS lab.dmesg=1 (bench: print the kernel
 #   log, lines prefixed "LAB-DMESG: ", after "LAB: ready", so a quiet boot's
 #   timestamps can be read without console output slowing the boot)
@@ -68,6 +68,13 @@ if [ "$mode" = bench ]; then
 	[ "$dmesg" = 1 ] && dmesg | sed 's/^/LAB-DMESG: /'
 	[ "$hold" = 0 ] || sleep "$hold"
 	poweroff -f
+fi
+
+if [ "$mode" = vnc ]; then
+	# The graphical console test (vnc-scenario.sh): efifb's kernel lines
+	# on the serial console, and a shell on the framebuffer's VT to type at.
+	dmesg | grep -E 'efifb|fb0' | sed 's/^/LAB-DMESG: /'
+	setsid sh -c 'exec sh -i </dev/tty1 >/dev/tty1 2>&1' &
 fi
 
 # The power button reaches busybox acpid through button.ko + evdev as a

@@ -6,9 +6,10 @@
 #
 # usage: mkinitramfs-l1.sh -m MODULES_DIR -k L2_KERNEL -i L2_INITRD -d DISK
 #          -o OUTPUT.cpio [--vmm VIRTTY_VMM] [--vmmctl VMMCTL] [--qemu QEMU]
-#          [--virtty VIRTTY --demo-initrd DEMO_INITRD]
+#          [--virtty VIRTTY --demo-initrd DEMO_INITRD] [--vnc-check VNC_CHECK]
 # With --virtty, the `virtty` CLI and the demo VM's initramfs go in too, for
 # demo-scenario.sh (the demo VM booted through the CLI from a store in L1).
+# With --vnc-check, the VNC client and vnc-scenario.sh (the graphical console).
 # The disk's sha256 is computed here, on the real host, and stored in
 # /lab/config as DISK_SHA256 for the guest-side comparison; LAB_CMDLINE_EXTRA
 # and LAB_STAMP from the environment go there too (see lab-scenario.sh).
@@ -24,6 +25,7 @@ usage()
 }
 
 moddir='' kernel='' initrd='' disk='' out='' vmm='' vmmctl='' qemu='' virtty='' demo_initrd=''
+vnc_check=''
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu=$2 ;;
 	--virtty) virtty=$2 ;;
 	--demo-initrd) demo_initrd=$2 ;;
+	--vnc-check) vnc_check=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -76,6 +79,10 @@ if [ -n "$virtty" ]; then
 	lab_copy_with_libs "$root" "$virtty" /lab/bin/virtty || lab_die "cannot copy $virtty"
 	cp "$demo_initrd" "$root/lab/demo.cpio.gz"
 	cp "$here/demo-scenario.sh" "$root/lab/demo-scenario.sh"
+fi
+if [ -n "$vnc_check" ]; then
+	lab_copy_with_libs "$root" "$vnc_check" /lab/bin/vnc-check || lab_die "cannot copy $vnc_check"
+	cp "$here/vnc-scenario.sh" "$root/lab/vnc-scenario.sh"
 fi
 if [ -n "$qemu" ]; then
 	lab_copy_with_libs "$root" "$qemu" /lab/bin/qemu-system-x86_64 || lab_die "cannot copy $qemu"

@@ -70,6 +70,10 @@ mkdir -p "$work" || lab_die "cannot create $work"
 VIRTTY_VMM=${VIRTTY_VMM:-$builddir/backend/vmm/virtty-vmm}
 VIRTTY=${VIRTTY:-$builddir/cli/virtty}
 vmmctl=$builddir/tests/tools/vmmctl
+# The graphical console scenario (vnc-scenario.sh) runs when its client is built.
+vnc_check=$builddir/tests/vnc/vnc-check
+vnc_expected=
+[ "$vmm" = virtty ] && [ -x "$vnc_check" ] && vnc_expected="vnc/efifb vnc/frame vnc/keys vnc/powerdown"
 qemu=$(command -v qemu-system-x86_64 || true)
 
 # Hardware virtualization: the CPU flag is visible and KVM is not the PVM
@@ -129,12 +133,19 @@ elif [ "$where" = direct ]; then
 			KERNEL="$vmlinuz" INITRD="$work/demo.cpio.gz" WORK="$work/demo-direct" \
 			>>"$log" 2>&1
 	fi
-	expected="$vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected"
+	if [ -n "$vnc_expected" ]; then
+		rm -rf "$work/vnc-direct"
+		sh "$here/vnc-scenario.sh" VIRTTY_VMM="$VIRTTY_VMM" VMMCTL="$vmmctl" \
+			VNC_CHECK="$vnc_check" KERNEL="$vmlinuz" INITRD="$work/l2.cpio.gz" \
+			WORK="$work/vnc-direct" >>"$log" 2>&1
+	fi
+	expected="$vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected $vnc_expected"
 else
 	set --
 	if [ "$vmm" = virtty ]; then
 		set -- --vmm "$VIRTTY_VMM" --vmmctl "$vmmctl" --virtty "$VIRTTY" \
 			--demo-initrd "$work/demo.cpio.gz"
+		[ -n "$vnc_expected" ] && set -- "$@" --vnc-check "$vnc_check"
 	else
 		set -- --qemu "$qemu"
 	fi
@@ -156,6 +167,7 @@ else
 	rc=$?
 	[ $rc = 124 ] && echo "run-lab: L1 killed after ${timeout}s" >>"$log"
 	expected="l1/kvm $vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected"
+	[ "$run" = test ] && expected="$expected $vnc_expected"
 fi
 tr -d '\r' <"$log" | sed -n 's/^L2| //p' >"$l2log"
 

@@ -386,3 +386,80 @@ tui_expect_row()
 		tui_fail "$1" "row of $2 never matched /$3/ (row: '$(tui_row "$2" "$tui_last")')"
 	fi
 }
+
+# tui_setup_nokvm: tui_setup for tests that need no VM of the store
+# (the VNC viewer against QEMU): tmux, python3 and virtty, the private
+# directories and the cleanup; no /dev/kvm needed.
+tui_setup_nokvm()
+{
+	command -v tmux >/dev/null || { echo "SKIP: tmux missing (Debian package tmux)"; exit 77; }
+	unset TMUX TMUX_PANE
+	command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
+	[ -e "$VIRTTY" ] || { echo "ERROR: not built: $VIRTTY"; exit 99; }
+	work=$(mktemp -d "${TMPDIR:-/tmp}/virtty-tui.XXXXXX") || exit 99
+	VIRTTY_HOME=$work/home
+	VIRTTY_RUNTIME_DIR=$work/run
+	HOME=$work/user
+	XDG_CONFIG_HOME=$HOME/.config
+	export VIRTTY_HOME VIRTTY_RUNTIME_DIR HOME XDG_CONFIG_HOME
+	mkdir -p "$HOME" || exit 99
+	trap tui_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+# tui_pane_flag NAME: a tmux pane flag such as alternate_on,
+# mouse_any_flag, mouse_sgr_flag, cursor_flag (1 or 0).
+tui_pane_flag()
+{
+	tui_tmux display-message -p -t "$TUI_SESSION" "#{$1}"
+}
+
+# tui_cells ROW [SCREEN_SGR]: the cells of screen line ROW (from 0) of a
+# picture drawn with half blocks, one line per cell: "COL TOP BOTTOM",
+# the colours of the upper and lower half as rrggbb (truecolor), pN (a
+# 256-colour index), cN (one of the 16 basic colours) or "-" (default).
+# capture-pane -e carries attributes from line to line: so does this.
+tui_cells()
+{
+	printf '%s\n' "${2-$(tui_screen_sgr)}" | python3 -c '
+import re, sys
+row = int(sys.argv[1])
+lines = sys.stdin.read().split("\n")
+fg = bg = "-"
+def colour(p, i):
+    if p[i + 1] == 2:
+        return "%02x%02x%02x" % tuple(p[i + 2:i + 5]), i + 5
+    return "p%d" % p[i + 2], i + 3
+for y, line in enumerate(lines[:row + 1]):
+    col = 0
+    for m in re.finditer(r"\x1b\[([0-9;:]*)m|(.)", line):
+        if m.group(2) is None:
+            p = [int(x) if x.isdigit() else 0 for x in re.split("[;:]", m.group(1))] or [0]
+            i = 0
+            while i < len(p):
+                v = p[i]
+                if v == 0:
+                    fg = bg = "-"; i += 1
+                elif v in (38, 48) and i + 1 < len(p):
+                    c, i = colour(p, i)
+                    if v == 38: fg = c
+                    else: bg = c
+                elif v == 39: fg = "-"; i += 1
+                elif v == 49: bg = "-"; i += 1
+                elif 30 <= v <= 37: fg = "c%d" % (v - 30); i += 1
+                elif 90 <= v <= 97: fg = "c%d" % (v - 82); i += 1
+                elif 40 <= v <= 47: bg = "c%d" % (v - 40); i += 1
+                elif 100 <= v <= 107: bg = "c%d" % (v - 92); i += 1
+                else: i += 1
+            continue
+        if y < row:
+            continue
+        ch = m.group(2)
+        if ch == "\u2580": top, bot = fg, bg
+        elif ch == "\u2584": top, bot = bg, fg
+        elif ch == "\u2588": top, bot = fg, fg
+        else: top, bot = bg, bg
+        print(col, top, bot)
+        col += 1
+' "$1"
+}

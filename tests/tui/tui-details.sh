@@ -1,9 +1,12 @@
 #!/bin/sh
 # tui-details.sh: the VM details page in a tmux pane: Enter opens it, 1/2/3
-# and Left/Right switch sections, Hardware edits memory and vCPUs (seen by
-# `virtty info`, refused when out of range, "applies at next start" while
-# running), lifecycle keys with their confirmations, C clones a VM with a
-# new:SIZE disk behind a progress box, the name is checked first, 80x24.
+# and Left/Right switch sections, Hardware edits memory, vCPUs and the
+# display (seen by `virtty info`, refused when out of range, "applies at
+# next start" while running), lifecycle keys with their confirmations, C
+# clones a VM with a new:SIZE disk behind a progress box, the name is
+# checked first, v opens the graphical console of a running VM (Ctrl-]
+# comes back) and is refused with a reason for a VM that is not running or
+# has no display, 80x24.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tmux-lib.sh"
@@ -42,6 +45,7 @@ tui_keys Right
 tui_expect "Right moves to Hardware" 'CPUs +2 vCPUs'
 tui_expect "Hardware lists the disk read-write" 'Disk .*read-write'
 tui_expect "Hardware: console serial, NIC none" 'NIC +none'
+tui_expect "Hardware: a 1024x768 VNC display by default" 'Display +1024x768, VNC'
 tui_keys Left Left
 tui_expect "Left, Left back to Overview" 'Uptime +not running'
 
@@ -71,6 +75,34 @@ tui_keys Enter
 tui_expect "3 vCPUs shown" 'CPUs +3 vCPUs'
 [ "$(info_field vcpus bravo)" = 3 ]
 check $? "virtty info sees 3 vCPUs" "vcpus '$(info_field vcpus bravo)'"
+# The display: resized, a size out of bounds refused, removed, added back.
+tui_keys Down Down Enter
+tui_expect "Enter on Display opens the input" 'Display: WIDTHxHEIGHT'
+tui_keys C-u
+tui_type 10x10
+tui_keys Enter
+tui_expect "a 10x10 screen is refused" "must be from 64 to 4096 pixels"
+tui_keys C-u
+tui_type 800x600
+tui_keys Enter
+tui_expect "the new resolution shows in Hardware" 'Display +800x600, VNC'
+[ "$(info_field resolution bravo)" = 800x600 ]
+check $? "virtty info sees 800x600" "resolution '$(info_field resolution bravo)'"
+tui_keys Enter C-u
+tui_type none
+tui_keys Enter
+tui_expect "'none' removes the display" 'Display +none'
+run info bravo
+grep_in "$out" '^Display: +none$'
+check $? "virtty info: no display" "$(cli_last)"
+tui_keys v
+tui_expect "v on a shut-off VM says it is not running" \
+	"VM 'bravo' is not running: no graphical console"
+tui_keys Enter C-u
+tui_type vnc
+tui_keys Enter
+tui_expect "'vnc' adds it back at its last size" 'Display +800x600, VNC'
+tui_keys Up Up
 
 # --- clone with progress ------------------------------------------------------
 tui_keys C
@@ -110,6 +142,13 @@ tui_keys 1
 tui_expect "Overview notes the pending change" 'Pending +configuration changed'
 tui_keys C
 tui_expect "C on a running VM says to shut it down first" "shut it down first"
+# v lends the terminal to the VNC viewer; Ctrl-] gives it back.
+tui_keys v
+tui_wait_gone '1 Overview' >/dev/null
+check $? "v on a running VM with a display opens the viewer" "$tui_last"
+tui_keys C-]
+tui_expect "Ctrl-] leaves the viewer: the details page is back" '1 Overview.*3 Hardware'
+tui_expect "...and the status line says so" "left the graphical console of VM 'bravo'"
 tui_keys F
 tui_expect "F asks first" 'Force off VM .bravo.'
 tui_keys n
@@ -126,7 +165,21 @@ tui_keys Escape
 tui_expect "Esc goes back to the list" "$HEADER"
 tui_keys q
 tui_wait_exit >/dev/null
+# A running VM without a display: v says why and how to add one.
+expect_rc "define delta (no display)" 0 define delta --kernel "$E" --memory 16 --display none
+expect_rc "start delta" 0 start delta
 tui_start -s 80x24
+tui_wait_row alpha 'shut off' >/dev/null
+tui_wait_row delta 'running' >/dev/null
+tui_keys /
+tui_type delta
+tui_keys Enter
+tui_wait_gone "$(tui_row_re alpha)" >/dev/null
+tui_keys v
+tui_expect "v on a VM without a display is refused with the reason" \
+	"VM 'delta' has no display; add one with 'virtty set delta --display vnc'"
+tui_expect "...and the list is still there" "$HEADER"
+tui_keys Escape
 tui_wait_row alpha 'shut off' >/dev/null
 tui_keys /
 tui_type alpha

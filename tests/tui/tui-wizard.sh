@@ -1,9 +1,9 @@
 #!/bin/sh
 # tui-wizard.sh: the New VM wizard (`n` on the list) driven with keys at
 # 80x24: bad input is refused with its message beside the field (empty
-# name, a duplicate, a missing kernel, 0 vCPUs, too much memory), a VM is
-# created with a new disk and "Start now" and shows up running and
-# selected; a second wizard cancelled midway (with its "discard?" question)
+# name, a duplicate, a missing kernel, 0 vCPUs, too much memory, a screen
+# too small), a VM is created with a new disk, an 800x600 display and
+# "Start now" and shows up running and selected; a second wizard cancelled midway (with its "discard?" question)
 # leaves the store untouched; Esc on an untouched wizard just closes it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,6 +59,19 @@ tui_expect "memory beyond the host's RAM is refused" "Memory +4T +more than this
 tui_expect "...and the wizard stays on the resources step" 'step 3 of 6'
 tui_keys C-u
 tui_type 32
+# The display: VNC 1024x768 by default; "other size" asks for the size.
+tui_expect "a VNC display is the default" 'Display +[^ ]* ?VNC 1024x768'
+! tui_screen | grep -q 'Resolution'
+check $? "no resolution field for the default display" "$(tui_screen)"
+tui_keys Tab Right
+tui_expect "'other size' shows the resolution field" 'Resolution +1280x800'
+tui_keys Tab C-u
+tui_type 20x20
+tui_keys Enter
+tui_expect "a 20x20 screen is refused beside the field" 'must be 64 to 4096 pixels'
+tui_expect "...and the wizard stays on the resources step" 'step 3 of 6'
+tui_keys C-u
+tui_type 800x600
 tui_keys Enter
 
 # --- step 4: storage, 5: network, 6: summary -------------------------------------
@@ -77,6 +90,7 @@ tui_keys Enter
 tui_expect "the summary lists the kernel" 'Kernel +.*idle\.elf'
 tui_expect "the summary lists the memory" 'Memory +32 MiB'
 tui_expect "the summary lists the new disk" 'Storage +new disk of 64'
+tui_expect "the summary lists the display" 'Display +800x600, VNC'
 tui_expect "Start now is offered, checked" 'Start now +\[x\]'
 run list
 if ! grep_in "$out" web1 && [ ! -e "$VIRTTY_HOME/vms/web1" ]; then
@@ -98,6 +112,8 @@ check $? "virtty agrees: web1 is running" "state '$(cli_state web1)'"
 run --json info web1
 [ "$(printf '%s' "$out" | cli_json_field memory_mib 2>/dev/null)" = 32 ]
 check $? "web1 has the 32 MiB typed in the wizard" "$(cli_last)"
+[ "$(printf '%s' "$out" | cli_json_field resolution 2>/dev/null)" = 800x600 ]
+check $? "web1 has the 800x600 display chosen in the wizard" "$(cli_last)"
 
 # --- a second wizard, cancelled midway: no trace ------------------------------------
 before=$(cli_store_digest)
@@ -134,9 +150,13 @@ tui_expect "...summary" 'step 6 of 6: Summary'
 expect_rc "define late from the CLI while the wizard is open" 0 define late --kernel "$I" \
 	--memory 16
 tui_keys Enter
-tui_expect "Finish on a name taken meanwhile: the error is on the summary" \
+tui_expect "Finish on a name taken meanwhile: the error is shown" \
 	"VM 'late' already exists"
-tui_expect "...and the wizard stays on the summary" 'step 6 of 6: Summary'
+# The worker refuses it and the wizard stays on the summary; or, when the
+# list was sampled again before Enter, Finish's own checks send the user
+# to the name step. Either way nothing was created.
+tui_expect "...on the summary, or on the name step with the name marked" \
+	'step 6 of 6: Summary|Name +late +VM .late. already exists'
 [ "$(cli_state late)" = "shut off" ]
 check $? "the other 'late' is untouched (not started)" "state '$(cli_state late)'"
 tui_keys Escape

@@ -188,7 +188,7 @@ END_TEST
 
 START_TEST(test_usage_errors_exit_2)
 {
-	static const char *const cases[][8] = {
+	static const char *const cases[][10] = {
 	    {"lsit", NULL},
 	    {"--bogus", NULL},
 	    {"list", "--bogus", NULL},
@@ -203,6 +203,14 @@ START_TEST(test_usage_errors_exit_2)
 	    {"define", "web", "--kernel", "/k", "--cpus", "0", NULL},
 	    {"define", "web", "--kernel", NULL}, /* missing value */
 	    {"define", "web", "--kernel", "/k", "--disk", "new:0", NULL},
+	    {"define", "web", "--kernel", "/k", "--display", "vga", NULL},
+	    {"define", "web", "--kernel", "/k", "--resolution", "1024", NULL},
+	    {"define", "web", "--kernel", "/k", "--resolution", "8000x600", NULL},
+	    {"define", "web", "--kernel", "/k", "--vnc-port", "80", NULL},
+	    {"define", "web", "--kernel", "/k", "--vnc-port", "65536", NULL},
+	    {"define", "web", "--kernel", "/k", "--display", "none", "--vnc-port", "5901", NULL},
+	    {"set", "web", "--display", "none", "--resolution", "800x600", NULL},
+	    {"set", "web", "--resolution", "800", NULL},
 	    {"set", "web", NULL}, /* nothing to set */
 	    {"shutdown", "web", "--timeout", "soon", NULL},
 	    {"top", "--delay", "0", NULL},
@@ -320,6 +328,82 @@ START_TEST(test_disk_create_and_info)
 }
 END_TEST
 
+/* A VM's screen through define, set and info, and the refusals a user
+ * sees for values that cannot work. */
+START_TEST(test_display_define_set_info)
+{
+	char kernel[512];
+	const char *define[] = {"define", "web", "--kernel", kernel, NULL};
+	const char *define_none[] = {"define",	  "serial", "--kernel", kernel,
+				     "--display", "none",   NULL};
+	const char *define_sized[] = {"define",	   "big",	 "--kernel", kernel, "--resolution",
+				      "1920x1080", "--vnc-port", "5905",     NULL};
+	const char *info[] = {"info", "web", NULL};
+	const char *info_none[] = {"info", "serial", NULL};
+	const char *info_big[] = {"--json", "info", "big", NULL};
+	const char *info_none_json[] = {"--json", "info", "serial", NULL};
+	const char *resize_none[] = {"set", "serial", "--resolution", "800x600", NULL};
+	const char *add[] = {"set", "serial", "--display", "vnc", "--resolution", "800x600", NULL};
+	const char *remove[] = {"set", "web", "--display", "none", NULL};
+	struct run r;
+	json_object *o, *d, *v;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", tmpdir);
+	close(open(kernel, O_WRONLY | O_CREAT, 0600));
+
+	/* New VMs get a 1024x768 screen unless told otherwise. */
+	run_cli(&r, define);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_cli(&r, info);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "Display: 1024x768 VNC (socket ") != NULL, "%s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "/web/vnc.sock)"));
+
+	run_cli(&r, define_none);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_cli(&r, info_none);
+	ck_assert_ptr_nonnull(strstr(r.out, "Display: none\n"));
+	run_cli(&r, info_none_json);
+	o = json_tokener_parse(r.out);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "display", &d));
+	ck_assert_ptr_null(d);
+	json_object_put(o);
+
+	run_cli(&r, define_sized);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_cli(&r, info_big);
+	o = json_tokener_parse(r.out);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "display", &d));
+	ck_assert(json_object_object_get_ex(d, "resolution", &v));
+	ck_assert_str_eq(json_object_get_string(v), "1920x1080");
+	ck_assert(json_object_object_get_ex(d, "vnc_port", &v));
+	ck_assert_int_eq(json_object_get_int(v), 5905);
+	json_object_put(o);
+
+	/* A resolution for a VM without a screen: refused, nothing changed. */
+	run_cli(&r, resize_none);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(
+	    strstr(r.err, "VM 'serial' has no display; add one with 'virtty set serial --display "
+			  "vnc'"));
+	run_cli(&r, info_none);
+	ck_assert_ptr_nonnull(strstr(r.out, "Display: none\n"));
+
+	run_cli(&r, add);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "display 800x600"));
+	run_cli(&r, info_none);
+	ck_assert_ptr_nonnull(strstr(r.out, "Display: 800x600 VNC"));
+
+	run_cli(&r, remove);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_cli(&r, info);
+	ck_assert_ptr_nonnull(strstr(r.out, "Display: none\n"));
+}
+END_TEST
+
 static Suite *cli_args_suite(void)
 {
 	Suite *s = suite_create("cli_args");
@@ -339,6 +423,7 @@ static Suite *cli_args_suite(void)
 	tcase_add_test(prog, test_no_command_prints_usage);
 	tcase_add_test(prog, test_failed_operations_exit_1);
 	tcase_add_test(prog, test_disk_create_and_info);
+	tcase_add_test(prog, test_display_define_set_info);
 	suite_add_tcase(s, prog);
 	return s;
 }

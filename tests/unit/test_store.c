@@ -128,6 +128,10 @@ static void assert_same_config(const struct vm_config *a, const struct vm_config
 		ck_assert_int_eq(a->disks[i].readonly, b->disks[i].readonly);
 		ck_assert_str_eq(a->disks[i].format, b->disks[i].format);
 	}
+	ck_assert_int_eq(a->display.enabled, b->display.enabled);
+	ck_assert_int_eq(a->display.width, b->display.width);
+	ck_assert_int_eq(a->display.height, b->display.height);
+	ck_assert_int_eq(a->display.vnc_port, b->display.vnc_port);
 }
 
 /* ---- directories ---- */
@@ -476,6 +480,34 @@ static const struct {
     {"[vm]\nname = web\n[vm]\n", 3, "second [vm] section (the first is on line 1)"},
     {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[disk 99]\npath = /d\n", 6,
      "bad disk section [disk 99]"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[displays]\n", 6,
+     "unknown section [displays] (known: [vm], [disk N] and [display])"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = maybe\n", 7,
+     "vnc must be 'yes' or 'no' (got 'maybe')"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n"
+     "resolution = 1024*768\n",
+     8, "resolution '1024*768': use WIDTHxHEIGHT in pixels, like 1024x768"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n"
+     "resolution = 8192x768\n",
+     8, "resolution '8192x768': width and height must be from 64 to 4096 pixels"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n"
+     "resolution = 1024x32\n",
+     8, "resolution '1024x32': width and height must be from 64 to 4096"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n"
+     "vnc_port = 80\n",
+     8, "vnc_port must be 0 (none) or a port from 1024 to 65535 (got '80')"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n"
+     "vnc_port = 70000\n",
+     8, "vnc_port must be 0 (none) or a port from 1024 to 65535 (got '70000')"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n"
+     "depth = 8\n",
+     8, "unknown key 'depth' in [display] (known: vnc, resolution, vnc_port)"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n"
+     "[display]\n",
+     8, "second [display] section (the first is on line 6)"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\n"
+     "resolution = 800x600\n",
+     6, "[display] has no 'vnc'"},
     {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[disk 0]\nreadonly = no\n", 6,
      "[disk 0] has no 'path'"},
     {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[disk 0]\npath = /d\n"
@@ -510,6 +542,97 @@ START_TEST(test_malformed)
 	after = slurp(path);
 	ck_assert_str_eq(after, malformed[_i].text);
 	free(after);
+}
+END_TEST
+
+/* A vm.conf written before displays existed: the VM has none, as before. */
+START_TEST(test_old_config_has_no_display)
+{
+	struct vm_config cfg;
+	char path[256], text[1024];
+
+	ck_assert_int_eq(store_create_vm_dir(&st, "web", err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/vms/web/vm.conf", home);
+	snprintf(text, sizeof(text), "[vm]\nname = web\nkernel = %s\nvcpus = 1\nmemory = 64\n",
+		 kernel);
+	write_file(path, text);
+	ck_assert_msg(store_read_config(&st, "web", &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(!cfg.display.enabled);
+	ck_assert_int_eq(cfg.display.width, 0);
+	ck_assert_int_eq(cfg.display.vnc_port, 0);
+	ck_assert_msg(store_validate_config(&cfg, err, sizeof(err)) == 0, "%s", err);
+
+	/* "vnc = yes" alone gets the default screen. */
+	snprintf(text, sizeof(text),
+		 "[vm]\nname = web\nkernel = %s\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n",
+		 kernel);
+	write_file(path, text);
+	ck_assert_msg(store_read_config(&st, "web", &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(cfg.display.enabled);
+	ck_assert_int_eq(cfg.display.width, VM_DISPLAY_DEFAULT_WIDTH);
+	ck_assert_int_eq(cfg.display.height, VM_DISPLAY_DEFAULT_HEIGHT);
+}
+END_TEST
+
+START_TEST(test_display_round_trip)
+{
+	struct vm_config cfg, back;
+	char *text;
+
+	sample_config(&cfg, "web");
+	cfg.display = (struct vm_display){true, 1280, 800, 5901};
+	text = store_config_to_ini(&cfg);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(strstr(text, "\n[display]\nvnc = yes\nresolution = 1280x800\n"
+					   "vnc_port = 5901\n"));
+	ck_assert_msg(store_config_from_ini(text, NULL, &back, err, sizeof(err)) == 0, "%s", err);
+	assert_same_config(&cfg, &back);
+	free(text);
+
+	/* Removed, but the resolution is kept for when it comes back. */
+	cfg.display = (struct vm_display){false, 800, 600, 0};
+	text = store_config_to_ini(&cfg);
+	ck_assert_ptr_nonnull(strstr(text, "vnc = no\nresolution = 800x600\n"));
+	ck_assert_ptr_null(strstr(text, "vnc_port"));
+	ck_assert_msg(store_config_from_ini(text, NULL, &back, err, sizeof(err)) == 0, "%s", err);
+	assert_same_config(&cfg, &back);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_parse_resolution)
+{
+	static const struct {
+		const char *text;
+		int rc, w, h;
+	} cases[] = {
+	    {"1024x768", 0, 1024, 768},	   {"64x64", 0, 64, 64},
+	    {"4096X4096", 0, 4096, 4096},  {"640x480", 0, 640, 480},
+	    {"63x480", -ERANGE, 0, 0},	   {"640x4097", -ERANGE, 0, 0},
+	    {"0x0", -ERANGE, 0, 0},	   {"99999999999999999999x480", -ERANGE, 0, 0},
+	    {"x480", -EINVAL, 0, 0},	   {"640x", -EINVAL, 0, 0},
+	    {"640", -EINVAL, 0, 0},	   {"640 x 480", -EINVAL, 0, 0},
+	    {"-640x480", -EINVAL, 0, 0},   {"+640x480", -EINVAL, 0, 0},
+	    {"640x480x32", -EINVAL, 0, 0}, {"", -EINVAL, 0, 0},
+	    {"vnc", -EINVAL, 0, 0},
+	};
+	int w, h;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		w = h = -1;
+		err[0] = '\0';
+		ck_assert_msg(store_parse_resolution(cases[i].text, &w, &h, err, sizeof(err)) ==
+				  cases[i].rc,
+			      "'%s': %s", cases[i].text, err);
+		if (cases[i].rc == 0) {
+			ck_assert_int_eq(w, cases[i].w);
+			ck_assert_int_eq(h, cases[i].h);
+		} else {
+			/* Refused input is quoted and leaves the outputs alone. */
+			ck_assert_ptr_nonnull(strstr(err, cases[i].text));
+			ck_assert_int_eq(w, -1);
+		}
+	}
 }
 END_TEST
 
@@ -633,6 +756,26 @@ START_TEST(test_validate_refusals)
 	cfg.nr_disks = 2;
 	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "given twice"));
+
+	/* Displays: size and port bounds, a port without a display. */
+	sample_config(&cfg, "web");
+	cfg.display = (struct vm_display){true, 1024, 768, 0};
+	ck_assert_msg(store_validate_config(&cfg, err, sizeof(err)) == 0, "%s", err);
+	cfg.display.width = 5000;
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -ERANGE);
+	ck_assert_ptr_nonnull(strstr(err, "VM 'web': display resolution 5000x768"));
+	cfg.display.width = 0; /* enabled needs a size */
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -ERANGE);
+	cfg.display = (struct vm_display){true, 1024, 768, 1023};
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -ERANGE);
+	ck_assert_ptr_nonnull(strstr(err, "VNC port 1023"));
+	cfg.display = (struct vm_display){true, 1024, 768, 65536};
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -ERANGE);
+	cfg.display = (struct vm_display){false, 0, 0, 5900};
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "needs a display"));
+	cfg.display = (struct vm_display){false, 0, 0, 0};
+	ck_assert_msg(store_validate_config(&cfg, err, sizeof(err)) == 0, "%s", err);
 }
 END_TEST
 
@@ -849,6 +992,9 @@ int main(void)
 	tcase_add_test(tc, test_write_config_needs_vm);
 	tcase_add_test(tc, test_relative_disk_path);
 	tcase_add_loop_test(tc, test_malformed, 0, sizeof(malformed) / sizeof(malformed[0]));
+	tcase_add_test(tc, test_old_config_has_no_display);
+	tcase_add_test(tc, test_display_round_trip);
+	tcase_add_test(tc, test_parse_resolution);
 	tcase_add_test(tc, test_read_binary_and_long_lines);
 	tcase_add_test(tc, test_read_missing);
 	tcase_add_test(tc, test_validate_ok);

@@ -68,6 +68,42 @@ expect_refusal no-kvm "/nonexistent/kvm.*(No such file|kvm module)" VIRTTY_KVM_D
 expect_refusal not-kvm "/dev/null" VIRTTY_KVM_DEVICE=/dev/null -- --kernel "$hello"
 expect_refusal serial-socket-dir "path is too long|cannot|No such file" -- --kernel "$hello" --serial "/nonexistent/dir/serial.sock"
 expect_refusal control-path-too-long "too long" -- --kernel "$hello" --control "$work/$(head -c 200 /dev/zero | tr '\0' 'c')"
+expect_refusal fb-garbage "--framebuffer 'big': expected WIDTHxHEIGHT" -- --kernel "$bz" --framebuffer big
+expect_refusal fb-no-height "--framebuffer '1024x': expected WIDTHxHEIGHT" -- --kernel "$bz" --framebuffer 1024x
+expect_refusal fb-trailing "--framebuffer '1024x768x32'" -- --kernel "$bz" --framebuffer 1024x768x32
+expect_refusal fb-negative "--framebuffer '-640x480'" -- --kernel "$bz" --framebuffer -640x480
+expect_refusal fb-zero "--framebuffer '0x0': width and height must be 64 to 4096" -- --kernel "$bz" --framebuffer 0x0
+expect_refusal fb-too-small "--framebuffer '1024x32': width and height must be 64 to 4096" -- --kernel "$bz" --framebuffer 1024x32
+expect_refusal fb-too-wide "--framebuffer '8192x768': width and height must be 64 to 4096" -- --kernel "$bz" --framebuffer 8192x768
+expect_refusal fb-overflow "--framebuffer '4294967297x768'" -- --kernel "$bz" --framebuffer 4294967297x768
+expect_refusal vnc-empty "--vnc needs a socket path" -- --kernel "$bz" --vnc ''
+expect_refusal vnc-not-a-socket "VNC socket '$work/garbage': file exists and is not a socket" -- --kernel "$bz" --vnc "$work/garbage"
+expect_refusal vnc-socket-dir "VNC socket '/nonexistent/dir/vnc.sock'" -- --kernel "$bz" --vnc /nonexistent/dir/vnc.sock
+expect_refusal vnc-path-too-long "VNC socket .*too long" -- --kernel "$bz" --vnc "$work/$(head -c 200 /dev/zero | tr '\0' 'v')"
+expect_refusal vnc-tcp-zero "--vnc-tcp '0': expected a port number from 1 to 65535" -- --kernel "$bz" --vnc-tcp 0
+expect_refusal vnc-tcp-too-big "--vnc-tcp '65536': expected a port number" -- --kernel "$bz" --vnc-tcp 65536
+expect_refusal vnc-tcp-garbage "--vnc-tcp 'vnc': expected a port number" -- --kernel "$bz" --vnc-tcp vnc
+
+# A refused --vnc path is left alone.
+if [ -s "$work/garbage" ] && [ ! -S "$work/garbage" ]; then
+	echo "PASS: vnc-not-a-socket: the file is untouched"
+	passed=$((passed + 1))
+else
+	echo "FAIL: vnc-not-a-socket: the file was replaced or removed"
+	failed=$((failed + 1))
+fi
+
+# --framebuffer with a PVH kernel: one warning line, the VM still runs.
+"$VMM" --kernel "$hello" --serial none --framebuffer 640x480 >"$work/out" 2>"$work/err" </dev/null
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && grep -q 'warning: .*PVH.*framebuffer' "$work/err"; then
+	echo "PASS: fb-pvh-warning: $(cat "$work/err")"
+	passed=$((passed + 1))
+else
+	echo "FAIL: fb-pvh-warning: exit $rc (want 0), want one PVH warning line:"
+	sed 's/^/  | /' "$work/err"
+	failed=$((failed + 1))
+fi
 
 echo "vmm args: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
