@@ -234,6 +234,20 @@ static void chardev_client_close(struct chardev_sink *s)
 	s->dev->nr_clients--;
 }
 
+static ssize_t chardev_read_source(struct chardev *dev, int fd);
+
+/* Sending to a client failed: it closed its end. What it wrote before
+ * closing is still queued on our side (a script that types a line and
+ * leaves), so hand that to the guest first, as far as it takes input. */
+static void chardev_client_gone(struct chardev_sink *s)
+{
+	struct chardev *dev = s->dev;
+
+	while (!s->dead && !dev->input_paused && chardev_read_source(dev, s->fd) > 0)
+		;
+	chardev_client_close(s);
+}
+
 static void chardev_reap_clients(struct chardev *dev)
 {
 	struct chardev_sink **pp = &dev->clients;
@@ -315,7 +329,7 @@ static void chardev_flush_all(struct chardev *dev)
 	}
 	for (struct chardev_sink *s = dev->clients; s; s = s->next)
 		if (!s->dead && chardev_sink_flush(s) < 0)
-			chardev_client_close(s);
+			chardev_client_gone(s);
 	chardev_reap_clients(dev);
 }
 
@@ -608,7 +622,7 @@ static void chardev_client_event(void *opaque, uint32_t events)
 		return;
 	}
 	if ((events & EPOLLOUT) && chardev_sink_flush(s) < 0) {
-		chardev_client_close(s);
+		chardev_client_gone(s);
 		chardev_reap_clients(dev);
 	}
 }
@@ -642,7 +656,7 @@ static void chardev_accept_event(void *opaque, uint32_t events)
 		dev->clients = s;
 		dev->nr_clients++;
 		if (chardev_sink_flush(s) < 0) {
-			chardev_client_close(s);
+			chardev_client_gone(s);
 			chardev_reap_clients(dev);
 		}
 	}

@@ -256,6 +256,37 @@ START_TEST(test_input_backpressure)
 }
 END_TEST
 
+/* A script types a line and closes at once, before the VMM even sent it
+ * the replay: the line still reaches the guest. */
+START_TEST(test_input_of_a_client_that_left)
+{
+	struct chardev *cd = new_socket(0);
+	struct slow_sink sink = {.lock = PTHREAD_MUTEX_INITIALIZER, .budget = 100};
+	const char *boot = "[    0.000000] Linux version 6.1.0\r\nlogin: ";
+	size_t len = 0;
+	int fd;
+
+	chardev_write(cd, (const uint8_t *)boot, strlen(boot)); /* a replay to send */
+	chardev_set_input(cd, slow_sink_fn, &sink);
+	fd = connect_client(); /* queued on the listening socket: the loop is not running */
+	ck_assert_int_eq(write(fd, "root\n", 5), 5);
+	close(fd);
+	start_loop();
+	for (int i = 0; i < 20000 && len < 5; i++) { /* hang guard, not a timing check */
+		pthread_mutex_lock(&sink.lock);
+		len = sink.len;
+		pthread_mutex_unlock(&sink.lock);
+		sleep_ms(1);
+	}
+	evloop_stop(loop);
+	pthread_join(loop_thread, NULL);
+	loop_running = false;
+	ck_assert_uint_eq(sink.len, 5);
+	ck_assert_mem_eq(sink.got, "root\n", 5);
+	chardev_free(cd);
+}
+END_TEST
+
 struct reader {
 	int fd;
 	bool saw_end;
@@ -450,6 +481,7 @@ static Suite *chardev_suite(void)
 	tcase_add_test(tc, test_late_client_gets_replay);
 	tcase_add_test(tc, test_two_clients_both_receive);
 	tcase_add_test(tc, test_input_backpressure);
+	tcase_add_test(tc, test_input_of_a_client_that_left);
 	tcase_add_test(tc, test_stuck_client_does_not_block);
 	tcase_add_test(tc, test_socket_path_checks);
 	tcase_add_test(tc, test_stdio_pipes);
