@@ -980,10 +980,12 @@ static void vv_signals_restore(struct vv_saved_signals *s, bool resized)
 
 /* ---- the session -------------------------------------------------------------------- */
 
-/* Our own encodings list, sent after libvncclient's (the later one wins):
- * libvncclient 0.9.14 always offers ExtDesktopSize but ignores QEMU's
- * resize messages in it (screen id 0), then fails on the first rectangle
- * of the new size ("Rect too large"). Without it servers use the plain
+/* Our own encodings list, instead of libvncclient's: 0.9.14 always offers
+ * ExtDesktopSize but ignores QEMU's resize messages in it (screen id 0),
+ * then fails on the first rectangle of the new size ("Rect too large").
+ * It must never be offered, not even for a moment: QEMU answers at once,
+ * and a guest switching modes during the handshake (SeaBIOS going to text
+ * mode) then kills the session. Without it servers use the plain
  * DesktopSize pseudo-encoding, which libvncclient follows. Raw first on a
  * UNIX or loopback socket, where compressing costs more than it saves. */
 static rfbBool vv_send_encodings(rfbClient *c)
@@ -1029,13 +1031,29 @@ static rfbBool vv_send_encodings(rfbClient *c)
 	return WriteToRFBServer(c, (const char *)&msg, sz_rfbSetEncodingsMsg + 4 * n);
 }
 
+/* SetPixelFormat with the client's format (32 bpp, set up before the
+ * handshake). libvncclient only sends it together with its encodings
+ * (SetFormatAndEncodings), which must not go out (see above). */
+static rfbBool vv_send_pixel_format(rfbClient *c)
+{
+	rfbSetPixelFormatMsg spf;
+
+	memset(&spf, 0, sizeof(spf));
+	spf.type = rfbSetPixelFormat;
+	spf.format = c->format;
+	spf.format.redMax = htons(c->format.redMax);
+	spf.format.greenMax = htons(c->format.greenMax);
+	spf.format.blueMax = htons(c->format.blueMax);
+	return WriteToRFBServer(c, (const char *)&spf, sz_rfbSetPixelFormatMsg);
+}
+
 /* After the handshake: the framebuffer, 32 bpp, our encodings, and the
  * first full update request. */
 static rfbBool vv_start_session(rfbClient *c)
 {
 	c->width = c->si.framebufferWidth;
 	c->height = c->si.framebufferHeight;
-	return c->MallocFrameBuffer(c) && SetFormatAndEncodings(c) && vv_send_encodings(c) &&
+	return c->MallocFrameBuffer(c) && vv_send_pixel_format(c) && vv_send_encodings(c) &&
 	       SendFramebufferUpdateRequest(c, 0, 0, c->width, c->height, FALSE);
 }
 
