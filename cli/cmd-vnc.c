@@ -1,4 +1,4 @@
-/* `virtty vnc [--view-only] [--colors MODE] TARGET`: the graphical console
+/* `virtty vnc [--view-only] [--colors MODE] [--graphics MODE] TARGET`: the graphical console
  * of a VM, or of any VNC server, drawn in this terminal (console/vncview.c). */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 enum {
 	VNC_OPT_VIEW_ONLY = CLI_OPT_FIRST_PRIVATE,
 	VNC_OPT_COLORS,
+	VNC_OPT_GRAPHICS,
 };
 
 static int vnc_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
@@ -38,6 +39,18 @@ static int vnc_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
 					       arg);
 		}
 		break;
+	case VNC_OPT_GRAPHICS:
+		o->graphics_auto = !strcmp(arg, "auto");
+		if (o->graphics_auto || !strcmp(arg, "cells"))
+			o->graphics = RENDER_GFX_CELLS;
+		else if (!strcmp(arg, "sixel"))
+			o->graphics = RENDER_GFX_SIXEL;
+		else if (!strcmp(arg, "kitty"))
+			o->graphics = RENDER_GFX_KITTY;
+		else
+			return cli_usage_error(
+			    ctx, "--graphics '%s': use auto, cells, sixel or kitty", arg);
+		break;
 	}
 	return CLI_CONTINUE;
 }
@@ -54,6 +67,7 @@ static int vnc_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    {"view-only", no_argument, NULL, VNC_OPT_VIEW_ONLY},
 	    {"colors", required_argument, NULL, VNC_OPT_COLORS},
 	    {"colours", required_argument, NULL, VNC_OPT_COLORS},
+	    {"graphics", required_argument, NULL, VNC_OPT_GRAPHICS},
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -61,6 +75,7 @@ static int vnc_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    .in_fd = STDIN_FILENO,
 	    .out_fd = STDOUT_FILENO,
 	    .colors_auto = true,
+	    .graphics_auto = true,
 	};
 	char err[512] = "", title[300];
 	const char *target;
@@ -111,16 +126,21 @@ static int vnc_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cli_command cli_cmd_vnc = {
     .name = "vnc",
-    .usage = "[--view-only] [--colors MODE] TARGET",
+    .usage = "[--view-only] [--colors MODE] [--graphics MODE] TARGET",
     .summary = "show a VM's screen in this terminal (Ctrl-] leaves, F12 menu)",
     .help = "  --view-only           show the screen, send no keys or mouse\n"
 	    "  --colors MODE         auto (default), truecolor, 256 or 16\n"
+	    "  --graphics MODE       auto (default), cells, sixel or kitty\n"
 	    "TARGET is a VM name, a VNC server's UNIX socket (a path with '/'),\n"
 	    "HOST:DISPLAY (port 5900+DISPLAY) or HOST::PORT.\n"
 	    "Keys and the mouse go to the guest. Ctrl-] leaves the viewer; F12 opens a\n"
 	    "menu on the status line: d Ctrl-Alt-Del, z/x zoom in/out, 0 fit, arrows\n"
-	    "pan while zoomed, c colour mode, r redraw, F12 sends F12, Esc closes it.\n"
+	    "pan while zoomed, c colour mode, g graphics mode, r redraw, F12 sends F12,\n"
+	    "Esc closes it.\n"
 	    "--colors auto picks truecolor for COLORTERM=truecolor or 24bit, 256 colours\n"
-	    "for a TERM naming 256, else 16.\n",
+	    "for a TERM naming 256, else 16.\n"
+	    "--graphics auto draws real pixels with the kitty graphics protocol or sixel\n"
+	    "when the terminal answers that it has them, and half-block cells otherwise\n"
+	    "and inside tmux or screen.\n",
     .exec = vnc_exec,
 };

@@ -37,6 +37,10 @@
 #define VV_MAX_DIM	    16384	      /* larger server screens are refused */
 #define VV_MAX_ZOOM	    8
 #define VV_FLUSH_ON_EXIT_MS 2000 /* waiting for a slow terminal before leaving */
+/* Graphics frames are rows of pixels (a full picture is hundreds of KiB
+ * to MiB): at most ~10 per second, which a local terminal keeps up with. */
+#define VV_GFX_FRAME_NS (1000000000 / 10)
+#define VV_PROBE_MS	150 /* how long the terminal may take to answer the probe */
 
 /* Sequences that set the terminal up for the viewer and put it back. */
 #define VV_TERM_ENTER                                                                              \
@@ -69,6 +73,14 @@ struct vncview {
 	bool full_redraw; /* clear the terminal and draw every cell */
 	bool status_dirty;
 	uint64_t last_frame_ns;
+
+	/* Graphics: the mode drawn with, what the terminal answered to the
+	 * probe, its cell size in pixels, the encoder's buffers. */
+	enum render_gfx_mode gfx;
+	bool has_sixel, has_kitty;
+	int cell_w, cell_h;
+	bool cell_px_known; /* from the kernel or the terminal, not guessed */
+	struct render_gfx gfx_state;
 
 	struct render_out out; /* the frame being written */
 	size_t out_off;
@@ -338,12 +350,18 @@ static void vv_term_size(struct vncview *v)
 {
 	struct winsize ws;
 
-	if (ioctl(v->out_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+	if ((ioctl(v->out_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) ||
+	    (ioctl(v->in_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0)) {
 		v->cols = ws.ws_col;
 		v->rows = ws.ws_row;
-	} else if (ioctl(v->in_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
-		v->cols = ws.ws_col;
-		v->rows = ws.ws_row;
+		/* Terminals that fill in the pixel size give the cell size
+		 * for free; the others keep what the probe found (a font
+		 * does not change with the window). */
+		if (ws.ws_xpixel >= ws.ws_col && ws.ws_ypixel >= ws.ws_row) {
+			v->cell_w = ws.ws_xpixel / ws.ws_col;
+			v->cell_h = ws.ws_ypixel / ws.ws_row;
+			v->cell_px_known = true;
+		}
 	} else {
 		v->cols = 80;
 		v->rows = 24;
@@ -406,6 +424,9 @@ static void vv_term_leave(struct vncview *v)
 		if (vv_output_pending(v) || v->out_off)
 			vv_write_wait(v, "\030", 1);
 		v->out.len = v->out_off = 0;
+		if (render_gfx_kitty_delete(&v->gfx_state, &v->out) > 0)
+			vv_write_wait(v, v->out.data, v->out.len);
+		v->out.len = 0;
 		vv_write_wait(v, VV_SYNC_END VV_TERM_LEAVE, strlen(VV_SYNC_END VV_TERM_LEAVE));
 		v->screen_set = false;
 	}
@@ -438,6 +459,19 @@ static enum render_colors vv_auto_colors(void)
 	return RENDER_COLORS_16;
 }
 
+static const char *vv_gfx_name(enum render_gfx_mode m)
+{
+	switch (m) {
+	case RENDER_GFX_SIXEL:
+		return "sixel";
+	case RENDER_GFX_KITTY:
+		return "kitty graphics";
+	case RENDER_GFX_CELLS:
+	default:
+		return "cells";
+	}
+}
+
 static const char *vv_colors_name(enum render_colors c)
 {
 	switch (c) {
@@ -452,6 +486,18 @@ static const char *vv_colors_name(enum render_colors c)
 }
 
 /* ---- layout ------------------------------------------------------------------------ */
+
+/* Pictures in pixels need the status line below them: an image reaching
+ * the last row would scroll the screen. */
+static bool vv_gfx_active(const struct vncview *v)
+{
+	return v->gfx != RENDER_GFX_CELLS && v->rows >= 2;
+}
+
+static uint64_t vv_frame_ns(const struct vncview *v)
+{
+	return vv_gfx_active(v) ? VV_GFX_FRAME_NS : VV_FRAME_NS;
+}
 
 static int vv_picture_rows(const struct vncview *v)
 {
@@ -513,7 +559,7 @@ static int vv_draw_status(struct vncview *v)
 	if (v->menu_open) {
 		snprintf(left, sizeof(left),
 			 " menu: d Ctrl-Alt-Del  z/x zoom in/out  0 fit  arrows pan  c colours  "
-			 "r redraw  F12 send F12  Esc close");
+			 "g graphics  r redraw  F12 send F12  Esc close");
 		right[0] = '\0';
 	} else {
 		char zoom[16], desk[64], title[128];
@@ -529,8 +575,9 @@ static int vv_draw_status(struct vncview *v)
 		else
 			snprintf(left, sizeof(left), " %s | %s | %dx%d | %s | %s%s", title,
 				 desk[0] ? desk : "-", c->width, c->height,
-				 vv_colors_name(v->colors), zoom,
-				 v->opts->view_only ? " | view only" : "");
+				 v->gfx != RENDER_GFX_CELLS ? vv_gfx_name(v->gfx)
+							    : vv_colors_name(v->colors),
+				 zoom, v->opts->view_only ? " | view only" : "");
 		snprintf(right, sizeof(right), "%s leave  %s menu ", VNCVIEW_ESCAPE_KEY_NAME,
 			 VNCVIEW_MENU_KEY_NAME);
 	}
@@ -560,6 +607,7 @@ static int vv_draw_status(struct vncview *v)
 static int vv_frame(struct vncview *v)
 {
 	rfbClient *c = v->client;
+	bool gfx_full = false;
 	size_t mark;
 	int r;
 
@@ -569,6 +617,10 @@ static int vv_frame(struct vncview *v)
 	if (v->full_redraw) {
 		if ((r = vv_puts(&v->out, "\033[0m\033[2J")) < 0)
 			return r;
+		/* Kitty images are not text: 2J may leave them. */
+		if (render_gfx_kitty_delete(&v->gfx_state, &v->out) < 0)
+			return -ENOMEM;
+		gfx_full = true;
 		v->prev_valid = false;
 		v->status_dirty = true;
 		v->damaged = true;
@@ -584,6 +636,15 @@ static int vv_frame(struct vncview *v)
 		struct render_grid tmp;
 		long n;
 
+		if (vv_gfx_active(v)) {
+			/* The cell rows whose pixels changed, as images. */
+			n = render_gfx_frame(&v->gfx_state, v->gfx, &img, &v->view, v->cell_w,
+					     v->cell_h, 0, 0, gfx_full, &v->out);
+			if (n < 0)
+				return (int)n;
+			v->prev_valid = false;
+			goto drawn;
+		}
 		if (v->grid.cols != v->view.cols || v->grid.rows != v->view.rows || !v->grid.cells)
 			if ((r = render_grid_resize(&v->grid, v->view.cols, v->view.rows)) < 0)
 				return r;
@@ -597,6 +658,7 @@ static int vv_frame(struct vncview *v)
 		v->grid = tmp;
 		v->prev_valid = true;
 	}
+drawn:
 	v->damaged = false;
 	if (v->status_dirty) {
 		if ((r = vv_draw_status(v)) < 0)
@@ -726,7 +788,22 @@ static void vv_send_mouse(struct vncview *v, const struct term_event *ev)
 	if (v->opts->view_only || v->menu_open || ev->row < 0 || ev->row >= v->view.rows ||
 	    v->client->width <= 0)
 		return;
-	n = term_mouse_to_rfb(ev, &v->view, v->client->width, v->client->height, p, 8);
+	if (vv_gfx_active(v)) {
+		/* The picture's own pixel geometry: the middle of the cell in
+		 * the pixel view (two pixel rows per view row). */
+		struct term_event pe = *ev;
+		struct render_view pv;
+		int w, h;
+
+		render_gfx_size(v->gfx, v->client->width, v->client->height, &v->view, v->cell_w,
+				v->cell_h, &w, &h);
+		pv = render_gfx_pixel_view(&v->view, w, h);
+		pe.col = (int)(((2LL * ev->col + 1) * w) / (2LL * v->view.cols));
+		pe.row = (int)((((2LL * ev->row + 1) * h) / (2LL * v->view.rows)) / 2);
+		n = term_mouse_to_rfb(&pe, &pv, v->client->width, v->client->height, p, 8);
+	} else {
+		n = term_mouse_to_rfb(ev, &v->view, v->client->width, v->client->height, p, 8);
+	}
 	for (int i = 0; i < n && !v->server_gone; i++)
 		if (!SendPointerEvent(v->client, p[i].x, p[i].y, p[i].mask))
 			v->server_gone = true;
@@ -801,6 +878,22 @@ static void vv_menu_key(struct vncview *v, const struct term_event *ev)
 		v->full_redraw = true;
 		close = false;
 		break;
+	case XK_g: {
+		char note[96];
+
+		v->gfx = v->gfx == RENDER_GFX_CELLS   ? RENDER_GFX_SIXEL
+			 : v->gfx == RENDER_GFX_SIXEL ? RENDER_GFX_KITTY
+						      : RENDER_GFX_CELLS;
+		snprintf(note, sizeof(note), "graphics: %s%s", vv_gfx_name(v->gfx),
+			 (v->gfx == RENDER_GFX_SIXEL && !v->has_sixel) ||
+				 (v->gfx == RENDER_GFX_KITTY && !v->has_kitty)
+			     ? " (the terminal did not say it can)"
+			     : "");
+		vv_note(v, note);
+		v->full_redraw = true;
+		close = false;
+		break;
+	}
 	case XK_r:
 		if (c->width > 0 &&
 		    !SendFramebufferUpdateRequest(c, 0, 0, c->width, c->height, FALSE))
@@ -879,6 +972,214 @@ static int vv_handle_input(struct vncview *v, bool final)
 	v->in_len -= off;
 	v->in_since_ns = vv_now_ns();
 	return r;
+}
+
+/* ---- graphics probe --------------------------------------------------------------- */
+
+/* A 1x1 kitty image query (answered OK by terminals with the protocol,
+ * ignored by the others), the cell and text-area sizes in pixels, and
+ * primary DA last: every terminal answers it, and in order, so its reply
+ * means all others have come or never will. */
+#define VV_PROBE_KITTY "\033_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\033\\"
+#define VV_PROBE_SIZES "\033[16t\033[14t"
+#define VV_PROBE_DA    "\033[c"
+
+/* Numbers of a CSI reply "ESC [ [?] n ; n ... final" at buf; returns its
+ * length (0 when incomplete or not one) and the final byte. */
+static size_t vv_csi_reply(const uint8_t *buf, size_t len, bool *priv, long *p, int *np,
+			   uint8_t *final)
+{
+	size_t i = 2;
+
+	*np = 0;
+	*priv = len > 2 && buf[2] == '?';
+	if (*priv)
+		i++;
+	p[0] = 0;
+	for (; i < len && i < 128; i++) {
+		uint8_t c = buf[i];
+
+		if (c >= '0' && c <= '9') {
+			if (!*np)
+				*np = 1;
+			if (*np <= 16 && p[*np - 1] < 100000)
+				p[*np - 1] = p[*np - 1] * 10 + (c - '0');
+		} else if (c == ';') {
+			if (!*np)
+				*np = 1;
+			if (*np < 16)
+				p[*np] = 0;
+			(*np)++;
+		} else if (c >= 0x40 && c <= 0x7e) {
+			*final = c;
+			if (*np > 16)
+				*np = 16;
+			return i + 1;
+		} else {
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Whether buf ends inside a reply ("ESC [ ?", "ESC [ digits", "ESC _ G"
+ * without its end): the rest is still coming. */
+static bool vv_probe_incomplete(const uint8_t *buf, size_t len)
+{
+	size_t i = len;
+
+	while (i > 0 && len - i < 128 && buf[i - 1] != 0x1b)
+		i--;
+	if (i == 0 || buf[i - 1] != 0x1b || i >= len)
+		return false;
+	if (buf[i] == '_')
+		return i + 1 >= len || buf[i + 1] == 'G';
+	if (buf[i] != '[' || i + 1 >= len)
+		return false;
+	for (size_t j = i + 1; j < len; j++)
+		if (!((buf[j] >= '0' && buf[j] <= '9') || buf[j] == ';' || buf[j] == '?'))
+			return false;
+	return true;
+}
+
+/* Take the replies out of buf (the probe's answers) and, with apply,
+ * set what they say and append every other byte (keys typed meanwhile)
+ * to the input buffer. Returns true once the DA reply, the last one,
+ * was seen. */
+static bool vv_probe_take(struct vncview *v, const uint8_t *buf, size_t len, bool apply)
+{
+	bool da = false;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = 0;
+
+		if (buf[i] == 0x1b && i + 2 < len && buf[i + 1] == '_' && buf[i + 2] == 'G') {
+			/* APC G ... ST: the kitty reply. */
+			for (size_t j = i + 3; j + 1 < len; j++)
+				if (buf[j] == 0x1b && buf[j + 1] == '\\') {
+					n = j + 2 - i;
+					break;
+				}
+			if (apply && n && memmem(buf + i, n, "i=31", 4) &&
+			    memmem(buf + i, n, ";OK", 3))
+				v->has_kitty = true;
+		} else if (buf[i] == 0x1b && i + 1 < len && buf[i + 1] == '[') {
+			long p[16];
+			int np;
+			bool priv;
+			uint8_t f = 0;
+
+			n = vv_csi_reply(buf + i, len - i, &priv, p, &np, &f);
+			if (n && priv && f == 'c') {
+				da = true;
+				for (int k = 1; k < np && apply; k++) /* p[0] is the class */
+					if (p[k] == 4)
+						v->has_sixel = true;
+			} else if (n && !priv && f == 't' && np == 3 && p[1] > 0 && p[2] > 0) {
+				if (apply && p[0] == 6 && p[2] < 1000 && p[1] < 1000) {
+					v->cell_w = (int)p[2];
+					v->cell_h = (int)p[1];
+					v->cell_px_known = true;
+				} else if (apply && p[0] == 4 && !v->cell_px_known &&
+					   p[2] >= v->cols && p[1] >= v->rows) {
+					v->cell_w = (int)(p[2] / v->cols);
+					v->cell_h = (int)(p[1] / v->rows);
+					v->cell_px_known = true;
+				}
+			} else {
+				n = 0; /* a key after all */
+			}
+		}
+		if (!n) {
+			if (apply && v->in_len < sizeof(v->in)) {
+				if (!v->in_len)
+					v->in_since_ns = vv_now_ns();
+				v->in[v->in_len++] = buf[i];
+			}
+			n = 1;
+		}
+		i += n;
+	}
+	return da;
+}
+
+static bool vv_in_tmux(void)
+{
+	const char *term = getenv("TERM");
+
+	return getenv("TMUX") ||
+	       (term && (!strncmp(term, "tmux", 4) || !strncmp(term, "screen", 6)));
+}
+
+/* Choose the picture mode before the input loop, so the terminal's
+ * replies are read here and never reach the guest. Half blocks inside
+ * tmux/screen (which pass neither protocol through by default) and when
+ * the terminal shows neither. */
+static void vv_probe_graphics(struct vncview *v)
+{
+	const char *term = getenv("TERM"), *kitty_win = getenv("KITTY_WINDOW_ID");
+	bool want_kitty_query = false;
+	char q[128] = "";
+	uint8_t buf[1024] = {0};
+	size_t len = 0;
+	uint64_t deadline;
+	bool extended = false;
+
+	v->gfx = v->opts->graphics_auto ? RENDER_GFX_CELLS : v->opts->graphics;
+	if (v->opts->graphics_auto) {
+		if (vv_in_tmux())
+			return;
+		if ((term && !strcmp(term, "xterm-kitty")) || (kitty_win && *kitty_win))
+			v->has_kitty = true;
+		else
+			want_kitty_query = true;
+	} else if (v->gfx == RENDER_GFX_CELLS) {
+		return;
+	}
+	if (want_kitty_query)
+		strcat(q, VV_PROBE_KITTY);
+	if (!v->cell_px_known)
+		strcat(q, VV_PROBE_SIZES);
+	strcat(q, VV_PROBE_DA);
+	vv_write_wait(v, q, strlen(q));
+
+	deadline = vv_now_ns() + VV_PROBE_MS * 1000000ULL;
+	for (;;) {
+		struct pollfd pfd = {.fd = v->in_fd, .events = POLLIN};
+		int64_t left = (int64_t)(deadline - vv_now_ns());
+		ssize_t n;
+		int r;
+
+		if (left <= 0 && !extended && vv_probe_incomplete(buf, len)) {
+			/* A reply cut in two: its end must not become keys. */
+			deadline += VV_PROBE_MS * 1000000ULL;
+			extended = true;
+			continue;
+		}
+		if (left <= 0 || len == sizeof(buf))
+			break;
+		r = poll(&pfd, 1, (int)(left / 1000000) + 1);
+		if (r == 0 || (r < 0 && errno == EINTR))
+			continue; /* the deadline is checked above */
+		if (r < 0)
+			break;
+		n = read(v->in_fd, buf + len, sizeof(buf) - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (vv_probe_take(v, buf, len, false))
+			break;
+	}
+	/* What is left of a reply that never ended is not keys either. */
+	while (vv_probe_incomplete(buf, len))
+		while (len && buf[--len] != 0x1b)
+			;
+	vv_probe_take(v, buf, len, true);
+	if (v->opts->graphics_auto)
+		v->gfx = v->has_kitty	? RENDER_GFX_KITTY
+			 : v->has_sixel ? RENDER_GFX_SIXEL
+					: RENDER_GFX_CELLS;
 }
 
 /* ---- libvncclient callbacks -------------------------------------------------------- */
@@ -1067,7 +1368,7 @@ static int vv_wait_ms(const struct vncview *v, uint64_t now)
 		t = left > 0 ? left : 0;
 	}
 	if ((v->damaged || v->status_dirty || v->full_redraw) && !vv_output_pending(v)) {
-		int64_t left = (int64_t)(v->last_frame_ns + VV_FRAME_NS - now);
+		int64_t left = (int64_t)(v->last_frame_ns + vv_frame_ns(v) - now);
 
 		if (left < 0)
 			left = 0;
@@ -1119,11 +1420,11 @@ static int vv_loop(struct vncview *v, const sigset_t *wait_mask, char *err, size
 			v->note[0] = '\0';
 			v->status_dirty = true;
 		}
-		/* Draw when something changed, at most every VV_FRAME_NS, and
+		/* Draw when something changed, at most every vv_frame_ns, and
 		 * never while the terminal is still swallowing the last frame:
 		 * then frames are skipped, not queued. */
 		if ((v->damaged || v->status_dirty || v->full_redraw) && !vv_output_pending(v) &&
-		    now - v->last_frame_ns >= VV_FRAME_NS) {
+		    now - v->last_frame_ns >= vv_frame_ns(v)) {
 			r = vv_frame(v);
 			if (r < 0) {
 				snprintf(err, errlen, "cannot draw on the terminal: %s",
@@ -1210,6 +1511,8 @@ int vncview_run(int fd, const struct vncview_options *opts, char *err, size_t er
 	v.out_fd = opts->out_fd >= 0 ? opts->out_fd : STDOUT_FILENO;
 	v.wfd = v.out_fd;
 	v.zoom = 1;
+	v.cell_w = RENDER_GFX_CELL_W;
+	v.cell_h = RENDER_GFX_CELL_H;
 	v.colors = opts->colors_auto ? vv_auto_colors() : opts->colors;
 	cs = nl_langinfo(CODESET);
 	v.utf8 = cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
@@ -1266,6 +1569,7 @@ int vncview_run(int fd, const struct vncview_options *opts, char *err, size_t er
 		sigset_t wait_mask = sigs.mask;
 
 		sigdelset(&wait_mask, SIGWINCH);
+		vv_probe_graphics(&v);
 		v.full_redraw = true;
 		v.status_dirty = true;
 		r = vv_loop(&v, &wait_mask, err, errlen);
@@ -1280,6 +1584,7 @@ int vncview_run(int fd, const struct vncview_options *opts, char *err, size_t er
 	rfbClientErr = old_err;
 	render_grid_free(&v.grid);
 	render_grid_free(&v.prev);
+	render_gfx_free(&v.gfx_state);
 	render_out_free(&v.out);
 	return r;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "render.h"
+#include "render-gfx.h"
 
 struct vncview_options {
 	const char *title;          /* shown in the status bar, e.g. "web (local)" */
@@ -16,6 +17,11 @@ struct vncview_options {
 	bool colors_auto;           /* pick from COLORTERM/TERM/NO_COLOR (else `colors`) */
 	enum render_colors colors;
 	bool view_only;             /* send no input */
+	/* Pictures as sixel or kitty graphics where the terminal shows them
+	 * (probed at start; half blocks otherwise and inside tmux), or the
+	 * mode given in `graphics`. Zeroed options mean half blocks. */
+	bool graphics_auto;
+	enum render_gfx_mode graphics;
 };
 
 /* Connect to a VNC server named the way `virtty vnc` takes it: a UNIX

@@ -8,7 +8,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	# libraries (see README: "Dependencies")
 	libncurses-dev libjson-c-dev libinih-dev check libvncserver-dev libvirt-dev libvterm-dev
-	libseccomp-dev libslirp-dev libchafa-dev libinput-dev
+	libseccomp-dev libslirp-dev libchafa-dev libinput-dev zlib1g-dev
 	# tests: ACPI table decompiler, fuzzing, the nested lab, TUI tests
 	acpica-tools clang libclang-rt-14-dev
 	qemu-system-x86 qemu-utils busybox-static cpio tmux ncurses-term gdb

@@ -615,7 +615,8 @@ static void app_resume_curses(struct tui *tui)
 
 void tui_vnc_open(struct tui *tui, const char *vm_name)
 {
-	struct vncview_options opts = {.in_fd = -1, .out_fd = -1, .colors_auto = true};
+	struct vncview_options opts = {
+	    .in_fd = -1, .out_fd = -1, .colors_auto = true, .graphics_auto = true};
 	enum vm_state state = VM_STATE_UNKNOWN;
 	char err[512] = "", title[VM_NAME_MAX + 300];
 	bool found = false;

@@ -4,7 +4,11 @@
  * emit time per frame, frames per second, bytes for a full frame, for an
  * unchanged frame and for one changed line of text, exact and (true~4)
  * with render_emit_approx's tolerance 4; beside them libchafa's bytes
- * and time for the same picture when it is available.
+ * and time for the same picture when it is available. Then the same
+ * desktop as kitty graphics and sixel (render-gfx.c) in a 1280x768-pixel
+ * cell area: scale and encode time and bytes for a full frame, and the
+ * bytes render_gfx_frame sends for the one-line edit (only the cell rows
+ * that changed).
  *
  * usage: render-bench [--cols N] [--rows N] [--frames N] [--ppm PREFIX]
  * --ppm writes PREFIX-source.ppm and PREFIX-cells.ppm (each cell as 8x16
@@ -18,6 +22,7 @@
 #include <chafa.h>
 #endif
 
+#include "render-gfx.h"
 #include "render.h"
 
 #define IMG_W 1024
@@ -274,6 +279,113 @@ static long chafa_bytes(const struct render_image *img, int cols, int rows, int 
 }
 #endif
 
+/* Graphics frames: 128x48 cells of 10x16 pixels = 1280x768. */
+#define GFX_COLS   128
+#define GFX_ROWS   48
+#define GFX_CELL_W 10
+#define GFX_CELL_H 16
+
+/* One graphics mode: scale and encode times, bytes for the picture and
+ * for the one-line edit after it. -1 when out of memory. */
+static int bench_gfx_mode(const struct render_image *img, const struct render_image *edited,
+			  int frames, const char *name, enum render_gfx_mode mode)
+{
+	struct render_view v = {GFX_COLS, GFX_ROWS, 1.0, IMG_W / 2.0, IMG_H / 2.0};
+	struct render_gfx g = {0}, g2 = {0};
+	struct render_out out = {0};
+	double t0, scale_ms, enc_ms;
+	long full = 0, line = -1;
+	int w, h, r = -1;
+
+	render_gfx_size(mode, IMG_W, IMG_H, &v, GFX_CELL_W, GFX_CELL_H, &w, &h);
+	t0 = now_ms();
+	for (int i = 0; i < frames; i++)
+		if (render_gfx_scale(&g, img, &v, w, h) < 0)
+			goto out;
+	scale_ms = (now_ms() - t0) / frames;
+	t0 = now_ms();
+	for (int i = 0; i < frames; i++) {
+		out.len = 0;
+		full = mode == RENDER_GFX_KITTY ? render_gfx_kitty(g.px, w, h, RENDER_GFX_KITTY_ID,
+								   0, 0, GFX_COLS, GFX_ROWS, &out)
+						: render_gfx_sixel(&g, g.px, w, h, 0, 0, &out);
+		if (full < 0)
+			goto out;
+	}
+	enc_ms = (now_ms() - t0) / frames;
+	/* What the viewer sends: the picture, then the edit. */
+	out.len = 0;
+	if (render_gfx_frame(&g2, mode, img, &v, GFX_CELL_W, GFX_CELL_H, 0, 0, true, &out) < 0)
+		goto out;
+	out.len = 0;
+	line = render_gfx_frame(&g2, mode, edited, &v, GFX_CELL_W, GFX_CELL_H, 0, 0, false, &out);
+	if (line < 0)
+		goto out;
+	/* Words in the second column: render-bench.sh checks the cell
+	 * modes' goals on rows with a number there. */
+	printf("%-6s scale %6.2f ms  encode %6.2f ms  %4.0f frames/s  full %8ld bytes  "
+	       "1 line %6ld bytes\n",
+	       name, scale_ms, enc_ms, 1000.0 / (scale_ms + enc_ms), full, line);
+	r = 0;
+out:
+	render_out_free(&out);
+	render_gfx_free(&g);
+	render_gfx_free(&g2);
+	return r;
+}
+
+static void bench_gfx(const struct render_image *img, const struct render_image *edited, int frames)
+{
+	printf("\ngraphics: %dx%d desktop in %dx%d cells of %dx%d pixels (%dx%d), %d frames, "
+	       "kitty %s\n",
+	       IMG_W, IMG_H, GFX_COLS, GFX_ROWS, GFX_CELL_W, GFX_CELL_H, GFX_COLS * GFX_CELL_W,
+	       GFX_ROWS * GFX_CELL_H, frames,
+#ifdef HAVE_ZLIB
+	       "zlib-compressed"
+#else
+	       "uncompressed (built without zlib)"
+#endif
+	);
+	if (bench_gfx_mode(img, edited, frames, "kitty", RENDER_GFX_KITTY) < 0 ||
+	    bench_gfx_mode(img, edited, frames, "sixel", RENDER_GFX_SIXEL) < 0) {
+		fprintf(stderr, "render-bench: out of memory\n");
+		return;
+	}
+#ifdef HAVE_CHAFA
+	{
+		/* libchafa's sixel encoder on the same picture and area. */
+		ChafaCanvasConfig *cfg = chafa_canvas_config_new();
+		ChafaCanvas *canvas;
+		long bytes = 0;
+		double t0, ms;
+		int n = frames / 4 + 1;
+
+		chafa_canvas_config_set_geometry(cfg, GFX_COLS, GFX_ROWS);
+		chafa_canvas_config_set_cell_geometry(cfg, GFX_CELL_W, GFX_CELL_H);
+		chafa_canvas_config_set_pixel_mode(cfg, CHAFA_PIXEL_MODE_SIXELS);
+		chafa_canvas_config_set_canvas_mode(cfg, CHAFA_CANVAS_MODE_INDEXED_256);
+		canvas = chafa_canvas_new(cfg);
+		t0 = now_ms();
+		for (int i = 0; i < n; i++) {
+			GString *str;
+
+			chafa_canvas_draw_all_pixels(canvas, CHAFA_PIXEL_RGBA8_UNASSOCIATED,
+						     img->pixels, img->width, img->height,
+						     (gint)img->stride);
+			str = chafa_canvas_print(canvas, NULL);
+			bytes = (long)str->len;
+			g_string_free(str, TRUE);
+		}
+		ms = (now_ms() - t0) / n;
+		printf("chafa sixel (the picture stretched to the area) %.2f ms/frame, full %ld "
+		       "bytes\n",
+		       ms, bytes);
+		chafa_canvas_unref(canvas);
+		chafa_canvas_config_unref(cfg);
+	}
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -364,6 +476,7 @@ int main(int argc, char **argv)
 #ifndef HAVE_CHAFA
 	printf("(built without libchafa: no comparison)\n");
 #endif
+	bench_gfx(&img, &edited, frames / 4 + 1);
 	free(d.px);
 	free(e.px);
 	return 0;
