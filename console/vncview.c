@@ -1200,6 +1200,14 @@ static rfbBool vv_malloc_framebuffer(rfbClient *c)
 	}
 	free(c->frameBuffer);
 	c->frameBuffer = fb;
+	/* Incremental update requests cover updateRect. rfbInitClient() sets
+	 * it; we do the handshake ourselves, so without this every request
+	 * would ask for an empty area (libvncserver honours that and sends
+	 * nothing after the first frame; QEMU ignores it). */
+	c->updateRect.x = 0;
+	c->updateRect.y = 0;
+	c->updateRect.w = c->width;
+	c->updateRect.h = c->height;
 	if (v) {
 		vv_layout(v);
 		v->full_redraw = true;
@@ -1291,8 +1299,8 @@ static void vv_signals_restore(struct vv_saved_signals *s, bool resized)
  * UNIX or loopback socket, where compressing costs more than it saves. */
 static rfbBool vv_send_encodings(rfbClient *c)
 {
-	struct sockaddr_storage me, peer;
-	socklen_t mlen = sizeof(me), plen = sizeof(peer);
+	struct sockaddr_storage me;
+	socklen_t mlen = sizeof(me);
 	struct {
 		rfbSetEncodingsMsg hdr;
 		uint32_t enc[16];
@@ -1301,14 +1309,11 @@ static rfbBool vv_send_encodings(rfbClient *c)
 	unsigned n = 0;
 	bool local = false;
 
-	if (getsockname(c->sock, (struct sockaddr *)&me, &mlen) == 0) {
-		if (me.ss_family == AF_UNIX)
-			local = true;
-		else if (getpeername(c->sock, (struct sockaddr *)&peer, &plen) == 0 &&
-			 me.ss_family == AF_INET && peer.ss_family == AF_INET)
-			local = ((struct sockaddr_in *)&me)->sin_addr.s_addr ==
-				((struct sockaddr_in *)&peer)->sin_addr.s_addr;
-	}
+	/* Only a UNIX socket is surely local: a loopback TCP port may be a
+	 * relay or an SSH tunnel to a slow link, where a 3 MB raw frame
+	 * trickles in (and trips libvncclient's read-retry limit). */
+	if (getsockname(c->sock, (struct sockaddr *)&me, &mlen) == 0)
+		local = me.ss_family == AF_UNIX;
 	if (local)
 		list[n++] = rfbEncodingRaw;
 	list[n++] = rfbEncodingCopyRect;
@@ -1546,7 +1551,10 @@ int vncview_run(int fd, const struct vncview_options *opts, char *err, size_t er
 	c->GetPassword = vv_get_password;
 	c->canHandleNewFBSize = TRUE;
 	c->programName = "virtty";
-	c->readTimeout = 15;
+	/* libvncclient counts this in read retries of at most a few ms each,
+	 * not in seconds of silence: a frame trickling in over a slow link
+	 * must not end the session. */
+	c->readTimeout = 60;
 	/* The socket is connected already, so the handshake is done here
 	 * rather than by rfbInitClient(), which would connect itself. */
 	c->sock = fd;

@@ -6,6 +6,8 @@
 #   (demo: only the demo VM, its console attached to ours) lab.vmm=KIND
 #   lab.vmms=KIND,KIND lab.reps=N lab.shell=1 (interactive shell at the end)
 #   lab.trace=1 (trace the scenario script with sh -x)
+#   lab.viewer=PORT (the host's VNC viewer reaches the VNC scenario's VM
+#   through QEMU's user network: eth0 is 10.0.2.15, PORT the relay's port)
 export PATH=/bin:/sbin:/lab/bin
 
 mount -t proc proc /proc
@@ -21,6 +23,7 @@ vmms="virtty qemu-microvm qemu-pc"
 reps=3
 shell=0
 trace=
+viewer=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lab.run=*) run=${arg#lab.run=} ;;
@@ -29,6 +32,7 @@ for arg in $(cat /proc/cmdline); do
 	lab.reps=*) reps=${arg#lab.reps=} ;;
 	lab.shell=*) shell=${arg#lab.shell=} ;;
 	lab.trace=1) trace=-x ;;
+	lab.viewer=*) viewer=${arg#lab.viewer=} ;;
 	esac
 done
 
@@ -41,6 +45,22 @@ while read -r ko; do
 	esac
 	insmod "/lib/modules/$ko" $opts || echo "LAB-L1: insmod $ko failed"
 done </lib/modules/load-order
+
+# The viewer's way in: loopback (the VMM's --vnc-tcp listens on it) and
+# QEMU's user network (its host forwarding targets 10.0.2.15).
+if [ -n "$viewer" ]; then
+	while read -r ko; do
+		insmod "/lib/modules/$ko" || echo "LAB-L1: insmod $ko failed"
+	done </lib/modules/net-order
+	ip link set lo up
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 ||
+		echo "LAB-L1: no network for the viewer (eth0 missing)"
+fi
 
 . /lab/config
 status=0
@@ -61,7 +81,8 @@ if [ -c /dev/kvm ]; then
 	if [ -x /lab/bin/vnc-check ] && [ "$run" = test ]; then
 		sh $trace /lab/vnc-scenario.sh VIRTTY_VMM=/lab/bin/virtty-vmm \
 			VMMCTL=/lab/bin/vmmctl VNC_CHECK=/lab/bin/vnc-check \
-			KERNEL=/lab/l2-vmlinuz INITRD=/lab/l2.cpio.gz WORK=/run/vnc || status=1
+			KERNEL=/lab/l2-vmlinuz INITRD=/lab/l2.cpio.gz WORK=/run/vnc \
+			VIEWER_PORT="$viewer" || status=1
 	fi
 	# The demo VM through the CLI: checked after the VMM test (sharing this
 	# L1 boot), or interactive.

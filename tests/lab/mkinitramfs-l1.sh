@@ -9,7 +9,9 @@
 #          [--virtty VIRTTY --demo-initrd DEMO_INITRD] [--vnc-check VNC_CHECK]
 # With --virtty, the `virtty` CLI and the demo VM's initramfs go in too, for
 # demo-scenario.sh (the demo VM booted through the CLI from a store in L1).
-# With --vnc-check, the VNC client and vnc-scenario.sh (the graphical console).
+# With --vnc-check, the VNC client and vnc-scenario.sh (the graphical console),
+# and virtio-net's modules in /lib/modules/net-order, loaded only when the
+# host's viewer comes in through QEMU's user network (lab.viewer=).
 # The disk's sha256 is computed here, on the real host, and stored in
 # /lab/config as DISK_SHA256 for the guest-side comparison; LAB_CMDLINE_EXTRA
 # and LAB_STAMP from the environment go there too (see lab-scenario.sh).
@@ -83,6 +85,15 @@ fi
 if [ -n "$vnc_check" ]; then
 	lab_copy_with_libs "$root" "$vnc_check" /lab/bin/vnc-check || lab_die "cannot copy $vnc_check"
 	cp "$here/vnc-scenario.sh" "$root/lab/vnc-scenario.sh"
+	net_order=$(lab_modules_resolve "$moddir" virtio_pci virtio_net) ||
+		lab_die "cannot collect the virtio-net modules"
+	printf '%s\n' "$net_order" | while read -r ko; do
+		# Those kvm-amd needs too are loaded already.
+		printf '%s\n' "$order" | grep -qxF "$ko" && continue
+		mkdir -p "$root/lib/modules/$(dirname "$ko")"
+		cp "$moddir/$ko" "$root/lib/modules/$ko"
+		printf '%s\n' "$ko"
+	done >"$root/lib/modules/net-order"
 fi
 if [ -n "$qemu" ]; then
 	lab_copy_with_libs "$root" "$qemu" /lab/bin/qemu-system-x86_64 || lab_die "cannot copy $qemu"

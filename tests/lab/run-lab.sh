@@ -6,6 +6,9 @@
 # a QEMU TCG guest (L1) that provides KVM; on hardware virtualization it runs
 # directly on the host. With virtty-vmm, the demo VM (./setup.sh's) is then
 # booted through the `virtty` CLI from a private store (demo-scenario.sh).
+# Nested, with tmux: the host's `virtty vnc` viewer, in a tmux pane, types a
+# command into the VNC scenario's guest through QEMU's user network
+# (viewer-scenario.sh; host loopback port forwarded to L1, relayed there).
 #
 # usage: run-lab.sh [--vmm virtty|qemu-pc|qemu-microvm] [--nested|--direct]
 #                   [--shell] [--demo] [--timeout SECS]
@@ -17,7 +20,8 @@
 # Environment: top_builddir, VIRTTY_VMM, VIRTTY (set by `make check`),
 #   VIRTTY_LAB_CACHE (kernel cache), VIRTTY_LAB_L2_VMM (default for --vmm).
 # Logs: $top_builddir/tests/lab/lab-VMM.log (L1 console with the L2 console
-# prefixed "L2| ") and lab-VMM-l2.log (the L2 console alone).
+# prefixed "L2| "), lab-VMM-l2.log (the L2 console alone) and
+# lab-VMM-viewer.log (the host's viewer).
 # Exit: 0 all passed, 1 a check failed, 77 skipped (no qemu-system-x86_64).
 set -u
 LAB_PROG=run-lab
@@ -75,6 +79,7 @@ vnc_check=$builddir/tests/vnc/vnc-check
 vnc_expected=
 [ "$vmm" = virtty ] && [ -x "$vnc_check" ] && vnc_expected="vnc/efifb vnc/frame vnc/keys vnc/powerdown"
 qemu=$(command -v qemu-system-x86_64 || true)
+viewer_expected="vnc/viewer-picture vnc/viewer-typed vnc/viewer-leave vnc/viewer-keys vnc/viewer-fb"
 
 # Hardware virtualization: the CPU flag is visible and KVM is not the PVM
 # software hypervisor this project's machines have.
@@ -115,6 +120,8 @@ disk_sha=$(lab_sha256 "$work/disk.img")
 
 log=$outdir/lab-$vmm.log
 l2log=$outdir/lab-$vmm-l2.log
+vlog=$outdir/lab-$vmm-viewer.log
+rm -f "$vlog"
 echo "run-lab: L2 VMM $vmm, $where; console log: $log"
 
 demo_expected=
@@ -155,25 +162,62 @@ else
 	run=test
 	[ $demo = 1 ] && run=demo
 	append="console=ttyS0 quiet panic=-1 lab.run=$run lab.vmm=$vmm lab.shell=$shell"
+	# The viewer check: with the VNC scenario, not interactive, and with
+	# tmux for the viewer's terminal. QEMU's user network forwards a free
+	# port of the host's loopback to L1's relay; restrict=on: L1 reaches
+	# nothing outside.
+	nic="none"
+	if [ "$run" = test ] && [ -n "$vnc_expected" ] && [ $shell = 0 ]; then
+		if ! command -v tmux >/dev/null || ! command -v python3 >/dev/null; then
+			echo "run-lab: no tmux or python3: the viewer checks are skipped"
+			viewer_expected=
+		elif ! vport=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); then
+			lab_die "cannot find a free loopback port for the viewer"
+		else
+			nic="user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$vport-10.0.2.15:5902"
+			append="$append lab.viewer=5902"
+		fi
+	else
+		viewer_expected=
+	fi
 	# -cpu max: TCG's model with SVM, so kvm-amd loads in L1.
-	set -- -M pc,accel=tcg -cpu max -m 2048 -smp 2 -nographic -nic none -no-reboot \
+	set -- -M pc,accel=tcg -cpu max -m 2048 -smp 2 -nographic -nic "$nic" -no-reboot \
 		-kernel "$vmlinuz" -initrd "$work/l1.cpio" -append "$append"
 	if [ "$shell" = 1 ]; then
 		echo "run-lab: interactive L1; Ctrl-A x quits QEMU"
 		"$qemu" "$@" 2>&1 | tee "$log"
 		exit 0
 	fi
-	timeout -k 10 "$timeout" "$qemu" "$@" </dev/null >"$log" 2>&1
-	rc=$?
+	if [ -n "$viewer_expected" ]; then
+		# L1's console input is a FIFO we hold open (read-write: no
+		# blocking, no EOF): the viewer's "done" line goes there.
+		fifo=$work/l1-console-in
+		rm -f "$fifo"
+		mkfifo "$fifo" || lab_die "cannot make $fifo"
+		exec 3<>"$fifo"
+		timeout -k 10 "$timeout" "$qemu" "$@" <"$fifo" >"$log" 2>&1 &
+		qpid=$!
+		VIRTTY=$VIRTTY top_builddir=$builddir sh "$here/viewer-scenario.sh" LOG="$log" \
+			TARGET="127.0.0.1::$vport" DONE="$fifo" PID=$qpid WAIT="$timeout" >"$vlog" 2>&1
+		wait $qpid
+		rc=$?
+		exec 3>&-
+		rm -f "$fifo"
+	else
+		timeout -k 10 "$timeout" "$qemu" "$@" </dev/null >"$log" 2>&1
+		rc=$?
+	fi
 	[ $rc = 124 ] && echo "run-lab: L1 killed after ${timeout}s" >>"$log"
 	expected="l1/kvm $vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected"
-	[ "$run" = test ] && expected="$expected $vnc_expected"
+	[ "$run" = test ] && expected="$expected $vnc_expected $viewer_expected"
 fi
 tr -d '\r' <"$log" | sed -n 's/^L2| //p' >"$l2log"
 
 status=0
 for name in $expected; do
-	line=$(tr -d '\r' <"$log" | grep -a "^LAB-RESULT: [A-Z]* $name " | head -n 1)
+	line=$(cat "$log" "$vlog" 2>/dev/null | tr -d '\r' | grep -a "^LAB-RESULT: [A-Z]* $name " |
+		head -n 1)
 	if [ -z "$line" ]; then
 		echo "FAIL: $name: no result (the lab stopped early; see $log)"
 		status=1
@@ -188,6 +232,10 @@ if [ $status != 0 ]; then
 	tail -n 25 "$l2log"
 	echo "--- last lines of the lab log ($log) ---"
 	grep -av '^L2| ' "$log" | tr -d '\r' | tail -n 25
+	if [ -s "$vlog" ]; then
+		echo "--- the host's viewer ($vlog) ---"
+		tail -n 25 "$vlog"
+	fi
 fi
 echo "run-lab: $(($(date +%s) - start))s in all"
 exit $status

@@ -7,8 +7,17 @@
 # Prints "LAB-RESULT: PASS|FAIL vnc/NAME ..." lines. Runs inside the nested
 # lab's L1 (busybox sh) or directly on a host with hardware virtualization.
 #
+# With VIEWER_PORT, the `virtty vnc` viewer on the host gets its turn too
+# (viewer-scenario.sh): the VMM also listens on 127.0.0.1:VNC_TCP, a relay
+# on VIEWER_PORT (the port QEMU forwards the host's loopback port to)
+# passes connections on, "LAB-VIEWER: ready" says so on our stdout, and a
+# line on our stdin (the L1 console) says the host is done, at most
+# VIEWER_WAIT seconds later. Then: did the typed command run (its marker
+# on ttyS0), and did the framebuffer gain the typed text's pixels?
+#
 # usage: vnc-scenario.sh VIRTTY_VMM=PATH VMMCTL=PATH VNC_CHECK=PATH
 #          KERNEL=PATH INITRD=PATH WORK=DIR [BOOT_TIMEOUT=240] [MEMORY_MIB=256]
+#          [VIEWER_PORT=PORT [VNC_TCP=5901] [VIEWER_WAIT=240]]
 set -u
 
 for kv in "$@"; do
@@ -21,13 +30,18 @@ for kv in "$@"; do
 	esac
 done
 : "${VIRTTY_VMM:?}" "${VMMCTL:?}" "${VNC_CHECK:?}" "${KERNEL:?}" "${INITRD:?}" "${WORK:?}"
-: "${BOOT_TIMEOUT:=240}" "${MEMORY_MIB:=256}"
+: "${BOOT_TIMEOUT:=240}" "${MEMORY_MIB:=256}" "${VIEWER_PORT:=}" "${VNC_TCP:=5901}"
+: "${VIEWER_WAIT:=240}"
 mkdir -p "$WORK"
 failed=0
 log=$WORK/l2-vnc.log
 sock=$WORK/vnc.sock
 ctl=$WORK/vnc-vm.ctl
 marker=VNCKEYS-OK
+# What the host's viewer types (viewer-scenario.sh types the same line).
+viewer_marker=VIEWER-OK
+set --
+[ -n "$VIEWER_PORT" ] && set -- --vnc-tcp "$VNC_TCP"
 
 result()
 {
@@ -61,7 +75,7 @@ rm -f "$sock" "$ctl"
 "$VIRTTY_VMM" --kernel "$KERNEL" --initrd "$INITRD" \
 	--cmdline "console=tty0 console=ttyS0 quiet panic=-1 lab.mode=vnc lab.hash_mib=1 lab.write_off=4096" \
 	--memory "$MEMORY_MIB" --disk "$WORK/vnc-disk.img" --framebuffer 1024x768 \
-	--vnc "$sock" --serial stdio --control "$ctl" --no-reboot \
+	--vnc "$sock" "$@" --serial stdio --control "$ctl" --no-reboot \
 	</dev/null >"$log" 2>"$WORK/vnc-vmm.err" &
 vmm_pid=$!
 
@@ -103,6 +117,62 @@ if [ "$ready" = yes ]; then
 else
 	result FAIL frame "not tried: the guest never printed 'LAB: ready'"
 	result FAIL keys "not tried: the guest never printed 'LAB: ready'"
+fi
+
+# nonblack_count: how many pixels of the VNC frame are not black, or
+# nothing if vnc-check got no frame.
+nonblack_count()
+{
+	"$VNC_CHECK" nonblack "$sock" 60 2>/dev/null |
+		sed -n 's/^PASS: .* has \([0-9]*\) non-black pixels.*/\1/p'
+}
+
+# The host's viewer types "echo VIEWER-OK >/dev/ttyS0" + Return into the
+# tty1 shell. Each typed glyph of the 8x16 font lights dozens of pixels;
+# the blinking cursor, 16 or so. So the frame must gain at least 5 pixels
+# for each of the line's 23 non-blank characters.
+if [ -n "$VIEWER_PORT" ]; then
+	if [ "$ready" = yes ]; then
+		viewer_t0=$(date +%s)
+		fb_before=$(nonblack_count)
+		# busybox nc: -ll keeps listening, -e runs the rest of the line
+		# per connection with the connection on its stdin and stdout.
+		nc -ll -p "$VIEWER_PORT" -e nc 127.0.0.1 "$VNC_TCP" &
+		relay_pid=$!
+		# Ready only once it listens (TCG makes nc slow to start): a
+		# connection before that is refused and the viewer gives up.
+		hexport=$(printf ':%04X 00000000:0000 0A' "$VIEWER_PORT")
+		n=0
+		while ! grep -q "$hexport" /proc/net/tcp && [ $n -lt 100 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		echo "LAB-VIEWER: ready port=$VIEWER_PORT frame-nonblack=${fb_before:-none}"
+		reply=
+		read -r -t "$VIEWER_WAIT" reply || reply=
+		echo "LAB-VIEWER: host says '$reply'"
+		if wait_log "^$viewer_marker" 30; then
+			result PASS viewer-keys "the line typed in the host's 'virtty vnc' ran" \
+				"'echo $viewer_marker >/dev/ttyS0' in the tty1 shell"
+		else
+			result FAIL viewer-keys "no $viewer_marker on ttyS0 (host: '$reply')"
+		fi
+		fb_after=$(nonblack_count)
+		want=$((${fb_before:-0} + 5 * 23))
+		if [ -n "$fb_before" ] && [ -n "$fb_after" ] && [ "$fb_after" -ge "$want" ]; then
+			result PASS viewer-fb "the guest's framebuffer gained the typed line: non-black" \
+				"pixels $fb_before before, $fb_after after"
+		else
+			result FAIL viewer-fb "non-black pixels ${fb_before:-none} before, ${fb_after:-none}" \
+				"after the typing; expected at least $want"
+		fi
+		kill "$relay_pid" 2>/dev/null
+		echo "LAB-VIEWER: the viewer's part took $(($(date +%s) - viewer_t0)) s"
+	else
+		echo "LAB-VIEWER: not ready: the guest never printed 'LAB: ready'"
+		result FAIL viewer-keys "not tried: the guest never printed 'LAB: ready'"
+		result FAIL viewer-fb "not tried: the guest never printed 'LAB: ready'"
+	fi
 fi
 
 "$VMMCTL" --wait 5 "$ctl" '{"cmd":"powerdown"}' >/dev/null 2>&1

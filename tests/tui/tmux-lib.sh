@@ -463,3 +463,85 @@ for y, line in enumerate(lines[:row + 1]):
         col += 1
 ' "$1"
 }
+
+# tui_cell_rows MODE SCREEN_SGR [OTHER_SCREEN_SGR]: per screen line (from
+# 0) that has any, "ROW COUNT FIRSTCOL LASTCOL" of the cells that are lit
+# (MODE lit: a character or a colour other than black or the default) or
+# that differ from the same cell of OTHER (MODE diff: character, colours
+# or their half-block split). For pictures drawn with half blocks, where a
+# line of text in the guest becomes a run of cells in one or two rows.
+tui_cell_rows()
+{
+	_tcr_a=$(mktemp "${TMPDIR:-/tmp}/virtty-cells.XXXXXX") || return 1
+	_tcr_b=$(mktemp "${TMPDIR:-/tmp}/virtty-cells.XXXXXX") || { rm -f "$_tcr_a"; return 1; }
+	printf '%s\n' "$2" >"$_tcr_a"
+	printf '%s\n' "${3:-}" >"$_tcr_b"
+	python3 -c '
+import re, sys
+BLACK = ("-", "000000", "p0", "p16", "c0")
+def cells(path):
+    grid = []
+    fg = bg = "-"
+    def colour(p, i):
+        if i + 1 < len(p) and p[i + 1] == 2:
+            return "%02x%02x%02x" % tuple((p[i + 2:i + 5] + [0, 0, 0])[:3]), i + 5
+        return "p%d" % (p[i + 2] if i + 2 < len(p) else 0), i + 3
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
+    for line in lines:
+        row = []
+        for m in re.finditer(r"\x1b\[([0-9;:]*)m|(.)", line):
+            if m.group(2) is None:
+                p = [int(x) if x.isdigit() else 0 for x in re.split("[;:]", m.group(1))] or [0]
+                i = 0
+                while i < len(p):
+                    v = p[i]
+                    if v == 0: fg = bg = "-"; i += 1
+                    elif v in (38, 48) and i + 1 < len(p):
+                        c, i = colour(p, i)
+                        if v == 38: fg = c
+                        else: bg = c
+                    elif v == 39: fg = "-"; i += 1
+                    elif v == 49: bg = "-"; i += 1
+                    elif 30 <= v <= 37: fg = "c%d" % (v - 30); i += 1
+                    elif 90 <= v <= 97: fg = "c%d" % (v - 82); i += 1
+                    elif 40 <= v <= 47: bg = "c%d" % (v - 40); i += 1
+                    elif 100 <= v <= 107: bg = "c%d" % (v - 92); i += 1
+                    else: i += 1
+                continue
+            ch = m.group(2)
+            # What the cell shows: the character and, for the half blocks
+            # and blanks, the colours of its upper and lower half. Black
+            # and the default colour count as one: capture-pane -e carries
+            # colours over from line to line, so the same blank margin may
+            # come out either way.
+            f = "-" if fg in BLACK else fg
+            b = "-" if bg in BLACK else bg
+            if ch == "\u2580": row.append(("h", f, b))
+            elif ch == "\u2584": row.append(("h", b, f))
+            elif ch == "\u2588": row.append(("h", f, f))
+            elif ch == " ": row.append(("h", b, b))
+            else: row.append((ch, f, b))
+        grid.append(row)
+    return grid
+mode = sys.argv[1]
+a = cells(sys.argv[2])
+b = cells(sys.argv[3]) if mode == "diff" else None
+blank = ("h", "-", "-")
+for y in range(len(a) if b is None else max(len(a), len(b))):
+    ra = a[y] if y < len(a) else []
+    if mode == "lit":
+        xs = [x for x, c in enumerate(ra)
+              if c != blank]
+    else:
+        rb = b[y] if y < len(b) else []
+        n = max(len(ra), len(rb))
+        xs = [x for x in range(n)
+              if (ra[x] if x < len(ra) else blank) != (rb[x] if x < len(rb) else blank)]
+    if xs:
+        print(y, len(xs), min(xs), max(xs))
+' "$1" "$_tcr_a" "$_tcr_b"
+	_tcr_rc=$?
+	rm -f "$_tcr_a" "$_tcr_b"
+	return $_tcr_rc
+}

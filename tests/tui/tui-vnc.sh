@@ -361,6 +361,24 @@ else
 	tui_type a
 	fb_dump_has 'kbd 1e' && pass "'a' typed in the viewer: the guest reads scancode 1e" ||
 		fail "'a' typed in the viewer: no 'kbd 1e' in the guest's output"
+	# The guest paints a box after the first frame: the viewer's
+	# incremental updates must bring it (a viewer asking for an empty
+	# area gets nothing more from virtty-vmm's server).
+	"$top_builddir/tests/vnc/vnc-check" serial "$VIRTTY_RUNTIME_DIR/fbvm/serial.sock" b \
+		'fb: painted 2' >/dev/null 2>&1
+	_deadline=$(($(date +%s) + TUI_TIMEOUT))
+	while :; do
+		tui_last=$(tui_screen_sgr)
+		_box=
+		for _r in $(seq 0 24); do
+			tui_cells "$_r" "$tui_last" | grep -q '3c9d5e' && _box=$_r && break
+		done
+		[ -n "$_box" ] || [ "$(date +%s)" -ge "$_deadline" ] && break
+		sleep 0.2
+	done
+	[ -n "$_box" ]
+	check $? "a box the guest paints later shows up in the viewer (row $_box)" \
+		"no cell of the box colour 3c9d5e"
 	tui_click 30 12
 	fb_dump_has 'aux ' && pass "a click in the picture reaches the guest's PS/2 mouse" ||
 		fail "a click in the picture: no 'aux' bytes in the guest's output"
