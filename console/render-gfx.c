@@ -35,24 +35,6 @@ void render_gfx_free(struct render_gfx *g)
 
 /* ---- output helpers ---- */
 
-static int gfx_reserve(struct render_out *o, size_t more)
-{
-	size_t cap;
-	char *d;
-
-	if (o->len + more <= o->cap)
-		return 0;
-	cap = o->cap ? o->cap : 4096;
-	while (cap < o->len + more)
-		cap *= 2;
-	d = realloc(o->data, cap);
-	if (!d)
-		return -ENOMEM;
-	o->data = d;
-	o->cap = cap;
-	return 0;
-}
-
 static int gfx_printf(struct render_out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -67,7 +49,7 @@ static int gfx_printf(struct render_out *o, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -EINVAL;
-	if (gfx_reserve(o, (size_t)n) < 0)
+	if (render_out_reserve(o, (size_t)n) < 0)
 		return -ENOMEM;
 	memcpy(o->data + o->len, buf, (size_t)n);
 	o->len += (size_t)n;
@@ -140,59 +122,6 @@ static int gfx_px_alloc(struct render_gfx *g, size_t n)
 	return 0;
 }
 
-/* The geometry of render.c (render_scale, render_axis) for the pixel
- * view, repeated here so scaling can copy pixels instead of averaging
- * one-pixel boxes (about 10x faster at 1:1); test_render_gfx checks that
- * both give the same picture, so the mouse mapping (render_cell_to_pixel
- * on the pixel view) stays right. */
-static double gfx_scale_factor(int img_w, int img_h, const struct render_view *v)
-{
-	double sx = (double)v->cols / img_w, sy = 2.0 * v->rows / img_h;
-	double zoom = v->zoom >= 1.0 ? v->zoom : 1.0; /* also catches NaN */
-
-	if (zoom > 1024.0)
-		zoom = 1024.0;
-	return (sx < sy ? sx : sy) * zoom;
-}
-
-static bool gfx_axis(int n, int len, double scale, double centre, int i, int *a, int *b)
-{
-	double vis = n / scale;
-
-	if (vis >= len - 1e-6) {
-		long d = lround(len * scale), o, j;
-
-		if (d > n)
-			d = n;
-		if (d < 1)
-			d = 1;
-		o = (n - d) / 2;
-		j = i - o;
-		if (j < 0 || j >= d)
-			return false;
-		*a = (int)((long long)j * len / d);
-		*b = (int)((long long)(j + 1) * len / d);
-	} else {
-		double x0 = centre - vis / 2;
-
-		if (!(x0 >= 0)) /* NaN too */
-			x0 = centre == centre ? 0 : (len - vis) / 2;
-		if (x0 > len - vis)
-			x0 = len - vis;
-		*a = (int)floor(x0 + i / scale);
-		*b = (int)floor(x0 + (i + 1) / scale);
-		if (*a > len - 1)
-			*a = len - 1;
-		if (*a < 0)
-			*a = 0;
-		if (*b > len)
-			*b = len;
-	}
-	if (*b <= *a)
-		*b = *a + 1;
-	return true;
-}
-
 /* The rounded mean colour of img's pixels [xa, xb) x [ya, yb). */
 static uint32_t gfx_box_mean(const struct render_image *img, int xa, int xb, int ya, int yb)
 {
@@ -231,16 +160,16 @@ int render_gfx_scale(struct render_gfx *g, const struct render_image *img,
 	if (!xa)
 		return -ENOMEM;
 	xb = xa + w;
-	s = gfx_scale_factor(img->width, img->height, &pv);
+	s = render_view_scale(img->width, img->height, &pv);
 	for (int x = 0; x < w; x++)
-		if (!gfx_axis(w, img->width, s, pv.cx, x, &xa[x], &xb[x]))
+		if (!render_view_axis(w, img->width, s, pv.cx, x, &xa[x], &xb[x]))
 			xa[x] = -1;
 	for (int y = 0; y < h; y++) {
 		uint32_t *out = g->px + (size_t)y * (size_t)w;
 		const uint8_t *line;
 		int ya, yb;
 
-		if (!gfx_axis(2 * pv.rows, img->height, s, pv.cy, y, &ya, &yb)) {
+		if (!render_view_axis(2 * pv.rows, img->height, s, pv.cy, y, &ya, &yb)) {
 			memset(out, 0, (size_t)w * sizeof(*out));
 			continue;
 		}
@@ -327,7 +256,7 @@ long render_gfx_kitty(const uint32_t *px, int w, int h, uint32_t id, int top, in
 		top + 1, left + 1, w, h, (unsigned)id, cols, rows, z ? ",o=z" : "", chunks > 1) < 0)
 		goto nomem;
 	/* Later chunks cost "ESC \ ESC _ G m=1 ;" = 9 bytes each. */
-	if (gfx_reserve(out, b64 + chunks * 9 + 2) < 0)
+	if (render_out_reserve(out, b64 + chunks * 9 + 2) < 0)
 		goto nomem;
 	p = out->data + out->len;
 	for (size_t c = 0; c < chunks; c++) {
@@ -621,7 +550,7 @@ long render_gfx_sixel(struct render_gfx *g, const uint32_t *px, int w, int h, in
 			/* "$#255!8192?" and then at most 2 bytes per column
 			 * worse than the columns themselves ("!n" runs are
 			 * shorter than the runs they replace). */
-			if (gfx_reserve(out, 24 + 2 * (size_t)(x1[c] - x0[c] + 1)) < 0)
+			if (render_out_reserve(out, 24 + 2 * (size_t)(x1[c] - x0[c] + 1)) < 0)
 				goto nomem;
 			p = out->data + out->len;
 			if (u)

@@ -155,7 +155,7 @@ static uint32_t render_map_rgb(enum render_colors colors, uint32_t rgb)
 /* ---- geometry ---- */
 
 /* Samples per image pixel: the cell area is cols x 2*rows square samples. */
-static double render_scale(int img_w, int img_h, const struct render_view *v)
+double render_view_scale(int img_w, int img_h, const struct render_view *v)
 {
 	double sx = (double)v->cols / img_w, sy = 2.0 * v->rows / img_h;
 	double zoom = v->zoom >= 1.0 ? v->zoom : 1.0; /* also catches NaN */
@@ -170,7 +170,7 @@ static double render_scale(int img_w, int img_h, const struct render_view *v)
  * nearest edge pixel (so the mouse can be clamped). When the whole axis
  * fits, integer arithmetic places the image exactly and centres it;
  * otherwise the visible window starts at centre - half, kept inside. */
-static bool render_axis(int n, int len, double scale, double centre, int i, int *a, int *b)
+bool render_view_axis(int n, int len, double scale, double centre, int i, int *a, int *b)
 {
 	double vis = n / scale;
 
@@ -224,10 +224,10 @@ bool render_cell_to_pixel(int img_w, int img_h, const struct render_view *v, int
 	}
 	col = col < 0 ? 0 : col >= v->cols ? v->cols - 1 : col;
 	row = row < 0 ? 0 : row >= v->rows ? v->rows - 1 : row;
-	s = render_scale(img_w, img_h, v);
-	inx = render_axis(v->cols, img_w, s, v->cx, col, &xa, &xb);
-	in0 = render_axis(2 * v->rows, img_h, s, v->cy, 2 * row, &ya0, &yb0);
-	in1 = render_axis(2 * v->rows, img_h, s, v->cy, 2 * row + 1, &ya1, &yb1);
+	s = render_view_scale(img_w, img_h, v);
+	inx = render_view_axis(v->cols, img_w, s, v->cx, col, &xa, &xb);
+	in0 = render_view_axis(2 * v->rows, img_h, s, v->cy, 2 * row, &ya0, &yb0);
+	in1 = render_view_axis(2 * v->rows, img_h, s, v->cy, 2 * row + 1, &ya1, &yb1);
 	*x = (xa + xb - 1) / 2;
 	/* The middle of what the cell shows: both samples, or the one
 	 * inside the image when the cell straddles the letterbox edge. */
@@ -267,15 +267,15 @@ void render_image(const struct render_image *img, const struct render_view *v,
 		return;
 	}
 	xb = xa + cols;
-	s = render_scale(img->width, img->height, v);
+	s = render_view_scale(img->width, img->height, v);
 	for (int i = 0; i < cols; i++)
-		if (!render_axis(v->cols, img->width, s, v->cx, i, &xa[i], &xb[i]))
+		if (!render_view_axis(v->cols, img->width, s, v->cx, i, &xa[i], &xb[i]))
 			xa[i] = -1;
 
 	for (int sy = 0; sy < nsy; sy++) {
 		int ya, yb, i0 = 0, i1 = cols;
 
-		if (!render_axis(2 * v->rows, img->height, s, v->cy, sy, &ya, &yb))
+		if (!render_view_axis(2 * v->rows, img->height, s, v->cy, sy, &ya, &yb))
 			continue;
 		while (i0 < cols && xa[i0] < 0)
 			i0++;
@@ -502,7 +502,7 @@ static void state_apply(struct emit_state *st, uint32_t fg, uint32_t bg)
 		st->bg = bg;
 }
 
-static int out_reserve(struct render_out *o, size_t more)
+int render_out_reserve(struct render_out *o, size_t more)
 {
 	size_t cap;
 	char *d;
@@ -517,6 +517,15 @@ static int out_reserve(struct render_out *o, size_t more)
 		return -ENOMEM;
 	o->data = d;
 	o->cap = cap;
+	return 0;
+}
+
+int render_out_append(struct render_out *o, const void *p, size_t n)
+{
+	if (render_out_reserve(o, n))
+		return -ENOMEM;
+	memcpy(o->data + o->len, p, n);
+	o->len += n;
 	return 0;
 }
 
@@ -922,7 +931,7 @@ long render_emit_approx(const struct render_grid *prev, const struct render_grid
 
 		if (sp->gap && choice[k] == 0)
 			continue; /* the next cell's move jumps over it */
-		if (out_reserve(out, (size_t)(sp->n + 1) * EMIT_CELL_MAX))
+		if (render_out_reserve(out, (size_t)(sp->n + 1) * EMIT_CELL_MAX))
 			goto nomem;
 		if (st.row != sp->r || st.col != sp->c)
 			emit_move(&cx, &st, sp->r, sp->c);
@@ -931,7 +940,7 @@ long render_emit_approx(const struct render_grid *prev, const struct render_grid
 		for (int i = 0; i < sp->n; i++)
 			emit_cell(&cx, &st, cur, sp->r, sp->c + i, chosen[i]);
 	}
-	if (out_reserve(out, 3))
+	if (render_out_reserve(out, 3))
 		goto nomem;
 	memcpy(out->data + out->len, "\033[m", 3);
 	out->len += 3;

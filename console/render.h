@@ -14,17 +14,17 @@
 #include <stdint.h>
 
 enum render_colors {
-	RENDER_COLORS_TRUE,  /* 24-bit SGR 38;2 / 48;2 */
-	RENDER_COLORS_256,   /* xterm 256-colour palette: 6x6x6 cube + grey ramp */
-	RENDER_COLORS_16,    /* the 16 ANSI colours (SGR 30-37, 90-97, 40-47, 100-107) */
+	RENDER_COLORS_TRUE, /* 24-bit SGR 38;2 / 48;2 */
+	RENDER_COLORS_256,  /* xterm 256-colour palette: 6x6x6 cube + grey ramp */
+	RENDER_COLORS_16,   /* the 16 ANSI colours (SGR 30-37, 90-97, 40-47, 100-107) */
 };
 
 /* An image as libvncclient keeps it at 32 bpp on little-endian: bytes R,
  * G, B, pad per pixel; pad is ignored. */
 struct render_image {
 	const uint8_t *pixels;
-	int width, height;     /* pixels */
-	size_t stride;         /* bytes per row, >= 4 * width */
+	int width, height; /* pixels */
+	size_t stride;	   /* bytes per row, >= 4 * width */
 };
 
 /* Which part of the image fills a cols x rows cell area. zoom 1.0 shows
@@ -44,7 +44,7 @@ struct render_cell {
 
 struct render_grid {
 	int cols, rows;
-	struct render_cell *cells;  /* rows * cols, row-major */
+	struct render_cell *cells; /* rows * cols, row-major */
 };
 
 /* (Re)allocate for cols x rows; contents undefined. 0 or -ENOMEM. */
@@ -72,6 +72,17 @@ struct render_out {
 	size_t len, cap;
 };
 void render_out_free(struct render_out *o);
+/* Room for `more` bytes, or append n bytes: 0 or -ENOMEM. */
+int render_out_reserve(struct render_out *o, size_t more);
+int render_out_append(struct render_out *o, const void *p, size_t n);
+
+/* The view's geometry, shared by every way of drawing it (cells, sixel,
+ * kitty), so the mouse lands where the picture shows: samples per image
+ * pixel (the cell area is cols x 2*rows square samples), and the pixels
+ * [*a, *b) that sample i of n covers along an axis of len pixels (false
+ * in the letterbox, with *a and *b the nearest edge pixel). */
+double render_view_scale(int img_w, int img_h, const struct render_view *v);
+bool render_view_axis(int n, int len, double scale, double centre, int i, int *a, int *b);
 
 /* Append to out the escape sequences that draw the cells of cur that
  * differ from prev (prev NULL, or of another size: every cell) with the

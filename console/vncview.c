@@ -265,28 +265,9 @@ bad:
 
 /* ---- output ---------------------------------------------------------------------- */
 
-static int vv_append(struct render_out *o, const void *p, size_t n)
-{
-	if (o->len + n > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		char *d;
-
-		while (cap < o->len + n)
-			cap *= 2;
-		d = realloc(o->data, cap);
-		if (!d)
-			return -ENOMEM;
-		o->data = d;
-		o->cap = cap;
-	}
-	memcpy(o->data + o->len, p, n);
-	o->len += n;
-	return 0;
-}
-
 static int vv_puts(struct render_out *o, const char *s)
 {
-	return vv_append(o, s, strlen(s));
+	return render_out_append(o, s, strlen(s));
 }
 
 /* Write what is left of the current frame without waiting: a slow link
@@ -596,7 +577,7 @@ static int vv_draw_status(struct vncview *v)
 	line[width] = '\0';
 
 	snprintf(left, sizeof(left), "\033[%d;1H\033[0;7m", v->rows);
-	if ((r = vv_puts(&v->out, left)) < 0 || (r = vv_append(&v->out, line, width)) < 0 ||
+	if ((r = vv_puts(&v->out, left)) < 0 || (r = render_out_append(&v->out, line, width)) < 0 ||
 	    (r = vv_puts(&v->out, "\033[0m")) < 0)
 		return r;
 	return 1;

@@ -364,9 +364,11 @@ else
 	# The guest paints a box after the first frame: the viewer's
 	# incremental updates must bring it (a viewer asking for an empty
 	# area gets nothing more from virtty-vmm's server).
-	"$top_builddir/tests/vnc/vnc-check" serial "$VIRTTY_RUNTIME_DIR/fbvm/serial.sock" b \
-		'fb: painted 2' >/dev/null 2>&1
-	_deadline=$(($(date +%s) + TUI_TIMEOUT))
+	_serial=$("$top_builddir/tests/vnc/vnc-check" serial "$VIRTTY_RUNTIME_DIR/fbvm/serial.sock" \
+		b 'fb: painted 2' 2>&1)
+	fb_dump_has 'fb: painted 2' ||
+		fail "the guest never painted the box: vnc-check serial said: $_serial"
+	_deadline=$(($(date +%s) + 2 * TUI_TIMEOUT))
 	while :; do
 		tui_last=$(tui_screen_sgr)
 		_box=
