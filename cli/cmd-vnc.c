@@ -61,6 +61,21 @@ static bool vnc_is_address(const char *target)
 	return strchr(target, '/') || strchr(target, ':');
 }
 
+/* Connecting again, for the viewer (vncview_options.reopen). */
+struct vnc_target {
+	const char *target;
+	struct driver *drv; /* NULL for an address */
+};
+
+static int vnc_reopen(void *opaque, int *fd, char *err, size_t errlen)
+{
+	struct vnc_target *t = opaque;
+
+	if (!t->drv)
+		return vncview_connect(t->target, fd, err, errlen);
+	return t->drv->ops->vnc_open(t->drv, t->target, fd, err, errlen);
+}
+
 static int vnc_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -78,6 +93,7 @@ static int vnc_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    .graphics_auto = true,
 	};
 	char err[512] = "", title[300];
+	struct vnc_target reopen = {0};
 	const char *target;
 	int rc, fd = -1;
 
@@ -113,8 +129,12 @@ static int vnc_exec(struct cli_ctx *ctx, int argc, char **argv)
 		if (drv->ops->vnc_open(drv, target, &fd, err, sizeof(err)) < 0)
 			return cli_failed(err[0] ? err : "cannot open the VNC console");
 		snprintf(title, sizeof(title), "%s (%s)", target, ctx->uri ? ctx->uri : "local");
+		reopen.drv = drv;
 	}
 	vo.title = title;
+	reopen.target = target;
+	vo.reopen = vnc_reopen;
+	vo.reopen_opaque = &reopen;
 
 	rc = vncview_run(fd, &vo, err, sizeof(err));
 	if (rc < 0)

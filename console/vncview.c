@@ -1483,14 +1483,68 @@ gone:
 	return -ECONNRESET;
 }
 
+static void vv_client_close(struct vncview *v)
+{
+	if (!v->client)
+		return;
+	free(v->client->frameBuffer);
+	v->client->frameBuffer = NULL;
+	rfbClientCleanup(v->client); /* closes the socket */
+	v->client = NULL;
+}
+
+/* A libvncclient session over the connected socket fd (taken over):
+ * the handshake, 32 bpp, our encodings, the first update request. NULL
+ * with err filled when the server refused or went away. */
+static rfbClient *vv_client_open(struct vncview *v, int fd, char *err, size_t errlen)
+{
+	rfbClient *c;
+	int flags;
+
+	/* Non-blocking: libvncclient then waits with its read timeout instead
+	 * of forever when a server stalls in the middle of a message. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	vv_last_log[0] = '\0';
+	c = rfbGetClient(8, 3, 4); /* 32 bpp: bytes R, G, B, pad */
+	if (!c) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	v->client = c;
+	rfbClientSetClientData(c, &vv_client_tag, v);
+	c->MallocFrameBuffer = vv_malloc_framebuffer;
+	c->GotFrameBufferUpdate = vv_got_update;
+	c->GetPassword = vv_get_password;
+	c->canHandleNewFBSize = TRUE;
+	c->programName = "virtty";
+	/* libvncclient counts this in read retries of at most a few ms each,
+	 * not in seconds of silence: a frame trickling in over a slow link
+	 * must not end the session. */
+	c->readTimeout = 60;
+	/* The socket is connected already, so the handshake is done here
+	 * rather than by rfbInitClient(), which would connect itself. */
+	c->sock = fd;
+	if (!InitialiseRFBConnection(c) || !vv_start_session(c)) {
+		snprintf(err, errlen, "VNC handshake failed: %s",
+			 vv_last_log[0] ? vv_last_log : "the server closed the connection");
+		vv_client_close(v);
+		return NULL;
+	}
+	return c;
+}
+
 int vncview_run(int fd, const struct vncview_options *opts, char *err, size_t errlen)
 {
 	struct vncview v = {0};
 	struct vv_saved_signals sigs;
 	rfbClientLogProc old_log = rfbClientLog, old_err = rfbClientErr;
+	struct sigaction ign, old_pipe;
 	rfbClient *c;
 	const char *cs;
-	int r, flags;
+	int r;
 
 	v.opts = opts;
 	v.in_fd = opts->in_fd >= 0 ? opts->in_fd : STDIN_FILENO;
@@ -1508,46 +1562,21 @@ int vncview_run(int fd, const struct vncview_options *opts, char *err, size_t er
 		return -ENOTTY;
 	}
 
-	/* Non-blocking: libvncclient then waits with its read timeout instead
-	 * of forever when a server stalls in the middle of a message. */
-	flags = fcntl(fd, F_GETFL);
-	if (flags >= 0)
-		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-
-	vv_last_log[0] = '\0';
+	vv_term_size(&v);
+	/* A server that hangs up must be an error return, not death by
+	 * SIGPIPE, from the first byte of the handshake on (the session
+	 * keeps it ignored too: vv_signals_install). */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	rfbClientLog = vv_log;
 	rfbClientErr = vv_log;
-	c = rfbGetClient(8, 3, 4); /* 32 bpp: bytes R, G, B, pad */
+	c = vv_client_open(&v, fd, err, errlen);
 	if (!c) {
-		close(fd);
 		rfbClientLog = old_log;
 		rfbClientErr = old_err;
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	v.client = c;
-	rfbClientSetClientData(c, &vv_client_tag, &v);
-	c->MallocFrameBuffer = vv_malloc_framebuffer;
-	c->GotFrameBufferUpdate = vv_got_update;
-	c->GetPassword = vv_get_password;
-	c->canHandleNewFBSize = TRUE;
-	c->programName = "virtty";
-	/* libvncclient counts this in read retries of at most a few ms each,
-	 * not in seconds of silence: a frame trickling in over a slow link
-	 * must not end the session. */
-	c->readTimeout = 60;
-	/* The socket is connected already, so the handshake is done here
-	 * rather than by rfbInitClient(), which would connect itself. */
-	c->sock = fd;
-	vv_term_size(&v);
-	if (!InitialiseRFBConnection(c) || !vv_start_session(c)) {
-		snprintf(err, errlen, "VNC handshake failed: %s",
-			 vv_last_log[0] ? vv_last_log : "the server closed the connection");
-		free(c->frameBuffer);
-		c->frameBuffer = NULL;
-		rfbClientCleanup(c); /* closes fd */
-		rfbClientLog = old_log;
-		rfbClientErr = old_err;
+		sigaction(SIGPIPE, &old_pipe, NULL);
 		return -EPROTO;
 	}
 	vv_layout(&v);
@@ -1562,13 +1591,28 @@ int vncview_run(int fd, const struct vncview_options *opts, char *err, size_t er
 		v.full_redraw = true;
 		v.status_dirty = true;
 		r = vv_loop(&v, &wait_mask, err, errlen);
+		/* A resize libvncclient could not follow: connect again (a few
+		 * times at most), keeping the terminal as it is. */
+		for (int tries = 0; r == -ECONNRESET && opts->reopen && tries < 3 &&
+				    strstr(vv_last_log, "Rect too large");
+		     tries++) {
+			vv_client_close(&v);
+			if (opts->reopen(opts->reopen_opaque, &fd, err, errlen) < 0 ||
+			    !vv_client_open(&v, fd, err, errlen)) {
+				r = -ECONNRESET;
+				break;
+			}
+			vv_layout(&v);
+			v.full_redraw = true;
+			v.status_dirty = true;
+			r = vv_loop(&v, &wait_mask, err, errlen);
+		}
 	}
 	vv_term_leave(&v);
 	vv_signals_restore(&sigs, vv_winch || v.resized);
 
-	free(c->frameBuffer);
-	c->frameBuffer = NULL;
-	rfbClientCleanup(c); /* closes fd */
+	vv_client_close(&v);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	rfbClientLog = old_log;
 	rfbClientErr = old_err;
 	render_grid_free(&v.grid);

@@ -22,6 +22,12 @@ struct vncview_options {
 	 * mode given in `graphics`. Zeroed options mean half blocks. */
 	bool graphics_auto;
 	enum render_gfx_mode graphics;
+	/* How to connect again (NULL: never). Used when a server changes its
+	 * screen size in a way libvncclient cannot follow ("Rect too large":
+	 * a guest switching modes during the handshake): the viewer
+	 * reconnects and carries on. Returns 0 with *fd, or -errno + err. */
+	int (*reopen)(void *opaque, int *fd, char *err, size_t errlen);
+	void *reopen_opaque;
 };
 
 /* Connect to a VNC server named the way `virtty vnc` takes it: a UNIX

@@ -613,8 +613,22 @@ static void app_resume_curses(struct tui *tui)
 	tui->dirty = true;
 }
 
+struct app_vnc_target {
+	struct driver *drv;
+	const char *name;
+};
+
+/* Connecting again, for the viewer (vncview_options.reopen). */
+static int app_vnc_reopen(void *opaque, int *fd, char *err, size_t errlen)
+{
+	struct app_vnc_target *t = opaque;
+
+	return t->drv->ops->vnc_open(t->drv, t->name, fd, err, errlen);
+}
+
 void tui_vnc_open(struct tui *tui, const char *vm_name)
 {
+	struct app_vnc_target target = {.drv = tui->drv, .name = vm_name};
 	struct vncview_options opts = {
 	    .in_fd = -1, .out_fd = -1, .colors_auto = true, .graphics_auto = true};
 	enum vm_state state = VM_STATE_UNKNOWN;
@@ -651,6 +665,8 @@ void tui_vnc_open(struct tui *tui, const char *vm_name)
 	snprintf(title, sizeof(title), "%s (%s)", vm_name,
 		 tui->opts.uri && tui->opts.uri[0] ? tui->opts.uri : "local");
 	opts.title = title;
+	opts.reopen = app_vnc_reopen;
+	opts.reopen_opaque = &target;
 	def_prog_mode();
 	endwin();
 	err[0] = '\0';

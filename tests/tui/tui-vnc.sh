@@ -275,6 +275,33 @@ sys.exit(0 if cs and not bad and max(r for r, g, b in cs) > 0 else 1)' >"$work/b
 	fi
 fi
 
+# --- a server whose screen changes size during the handshake ----------------------------
+# (QEMU does this when the guest switches modes right then; libvncclient
+# cannot follow and fails with "Rect too large"): the viewer reconnects.
+python3 "$top_srcdir/tests/vnc/fake-resize-server.py" "$work/fake.sock" &
+fakepid=$!
+_n=50
+while [ ! -S "$work/fake.sock" ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+vnc_start -s 100x30 COLORTERM=truecolor -- vnc "$work/fake.sock"
+tui_expect "a resize during the handshake: the viewer reconnects and shows the new size" \
+	'fake\.sock \| fake \| 200x80 \|'
+_deadline=$(($(date +%s) + TUI_TIMEOUT))
+while :; do
+	tui_last=$(tui_screen_sgr)
+	tui_cells 10 "$tui_last" | grep -Eq ' (00c000 0000c0|0000c0 00c000)$' && break
+	[ "$(date +%s)" -ge "$_deadline" ] && break
+	sleep 0.2
+done
+tui_cells 10 "$tui_last" | grep -Eq ' (00c000 0000c0|0000c0 00c000)$'
+check $? "...and the picture it sent after reconnecting" \
+	"no cell of green and blue stripes on row 10: $(tui_cells 10 "$tui_last" | sort -u -k2 | head -5 | tr '\n' ' ')"
+tui_keys C-]
+st=$(vnc_wait_exit)
+[ "$st" = 0 ]
+check $? "...and Ctrl-] still leaves with status 0" "exit '$st'"
+kill "$fakepid" 2>/dev/null
+wait "$fakepid" 2>/dev/null
+
 # --- addresses that do not answer -------------------------------------------------------
 vnc_start -s 100x10 -- vnc "$work/nope/vnc.sock"
 tui_expect "a missing socket: a clear message" \
