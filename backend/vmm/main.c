@@ -40,6 +40,11 @@ static void usage(FILE *f)
 		"  --cpus N              virtual CPUs (default 1)\n"
 		"  --memory MIB          guest memory in MiB (default %d)\n"
 		"  --disk PATH[,readonly]  raw disk image as a virtio-blk device (repeatable)\n"
+		"  --nic user[,mac=52:54:00:XX:XX:XX][,net=10.0.2.0/24][,dhcpstart=ADDR]\n"
+		"        [,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...\n"
+		"                        virtio-net NIC with user-mode NAT (repeatable); the\n"
+		"                        MAC defaults to one derived from --name and the NIC's\n"
+		"                        position, HOSTADDR to 127.0.0.1\n"
 		"  --serial stdio|none|PATH  guest console on the terminal (default), nowhere,\n"
 		"                        or served on a UNIX socket with a replay buffer\n"
 		"  --control PATH        JSON control socket (docs/control-protocol.md)\n"
@@ -126,6 +131,89 @@ static int parse_disk(struct vmm_config *cfg, char *arg)
 	return 0;
 }
 
+/* "52:54:00:12:34:56": six hex pairs; a unicast address. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+				       &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[3 * i]) || !isxdigit((unsigned char)s[3 * i + 1]))
+			return -EINVAL;
+		mac[i] = (uint8_t)b[i];
+	}
+	return mac[0] & 1 ? -EINVAL : 0;
+}
+
+/* A MAC that stays the same across restarts of the same VM: QEMU's/KVM's
+ * locally administered prefix 52:54:00, then 24 bits of an FNV-1a hash of
+ * "NAME/INDEX" (NAME empty without --name). */
+static void derive_mac(const char *name, int index, uint8_t mac[6])
+{
+	char key[96];
+	uint32_t h = 2166136261u;
+	int n = snprintf(key, sizeof(key), "%s/%d", name ? name : "", index);
+
+	for (int i = 0; i < n && i < (int)sizeof(key); i++) {
+		h ^= (uint8_t)key[i];
+		h *= 16777619u;
+	}
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+/* --nic user[,key=value]...; *mac_set tells whether mac= was given. */
+static int parse_nic(struct vmm_config *cfg, const char *arg, bool *mac_set)
+{
+	struct vmm_nic_config *nc;
+	char buf[1024], msg[256], *save = NULL, *tok;
+
+	if (cfg->nr_nics == VMM_MAX_NICS)
+		return die_usage("too many --nic options (at most %d)", VMM_MAX_NICS);
+	nc = &cfg->nics[cfg->nr_nics];
+	if (strlen(arg) >= sizeof(buf))
+		return die_usage("--nic: option too long");
+	snprintf(buf, sizeof(buf), "%s", arg);
+	tok = strtok_r(buf, ",", &save);
+	if (!tok || strcmp(tok, "user"))
+		return die_usage("--nic '%s': expected 'user' first (user-mode NAT; the only kind "
+				 "so far)", arg);
+	net_slirp_config_init(&nc->user);
+	*mac_set = false;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(tok, '=');
+		int r;
+
+		if (!eq || eq == tok)
+			return die_usage("--nic: '%s': expected key=value", tok);
+		*eq = '\0';
+		if (!strcmp(tok, "mac")) {
+			if (parse_mac(eq + 1, nc->mac))
+				return die_usage("--nic: mac '%s': expected a unicast address like "
+						 "52:54:00:12:34:56", eq + 1);
+			*mac_set = true;
+			continue;
+		}
+		r = net_slirp_config_set(&nc->user, tok, eq + 1, msg, sizeof(msg));
+		if (r == -ENOENT)
+			return die_usage("--nic: unknown key '%s' (mac, net, dhcpstart, hostfwd)",
+					 tok);
+		if (r)
+			return die_usage("--nic: %s", msg);
+	}
+	if (net_slirp_config_check(&nc->user, msg, sizeof(msg)))
+		return die_usage("--nic: %s", msg);
+	cfg->nr_nics++;
+	return 0;
+}
+
 /* Process-level options that are not part of the machine. */
 struct vmm_proc_options {
 	bool daemonize;
@@ -137,7 +225,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_DISK,
 	       OPT_SERIAL, OPT_CONTROL, OPT_NAME, OPT_NO_REBOOT, OPT_DAEMONIZE, OPT_PIDFILE,
-	       OPT_LOG, OPT_FRAMEBUFFER, OPT_VNC, OPT_VNC_TCP };
+	       OPT_LOG, OPT_FRAMEBUFFER, OPT_VNC, OPT_VNC_TCP, OPT_NIC };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -155,10 +243,12 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
 		{ "framebuffer", required_argument, NULL, OPT_FRAMEBUFFER },
 		{ "vnc", required_argument, NULL, OPT_VNC },
 		{ "vnc-tcp", required_argument, NULL, OPT_VNC_TCP },
+		{ "nic", required_argument, NULL, OPT_NIC },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	uint64_t v, host_mib = kvm_host_ram_bytes() >> 20;
+	bool mac_set[VMM_MAX_NICS] = { false };
 	char msg[256];
 	int c, r;
 
@@ -246,6 +336,11 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
 						 optarg);
 			cfg->vnc_tcp_port = (int)v;
 			break;
+		case OPT_NIC:
+			r = parse_nic(cfg, optarg, &mac_set[cfg->nr_nics < VMM_MAX_NICS ? cfg->nr_nics : 0]);
+			if (r)
+				return r;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -259,6 +354,14 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
 		return die_usage("unexpected argument '%s'", argv[optind]);
 	if (!cfg->kernel)
 		return die_usage("--kernel PATH is required (try --help)");
+	/* After all options: --name may come after --nic. */
+	for (int i = 0; i < cfg->nr_nics; i++)
+		if (!mac_set[i])
+			derive_mac(cfg->name, i, cfg->nics[i].mac);
+	for (int i = 0; i < cfg->nr_nics; i++)
+		for (int j = 0; j < i; j++)
+			if (!memcmp(cfg->nics[i].mac, cfg->nics[j].mac, 6))
+				return die_usage("--nic: NICs %d and %d have the same MAC address", j, i);
 	if ((cfg->vnc || cfg->vnc_tcp_port) && !cfg->fb_width) {
 		cfg->fb_width = VMM_DEFAULT_FB_WIDTH;
 		cfg->fb_height = VMM_DEFAULT_FB_HEIGHT;

@@ -16,6 +16,7 @@ static void sandbox_on_violation(void)
 }
 
 #ifdef HAVE_SECCOMP
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -51,6 +52,20 @@ static const char *const vnc_syscalls[] = {
 	"poll", "ppoll", "select", "pselect6", "accept4", "accept", "recvfrom", "recvmsg",
 	"sendto", "sendmsg", "shutdown", "getsockopt", "setsockopt", "getpeername",
 	"getsockname", "fcntl",
+};
+
+/* A user-mode NAT thread (net_slirp.c): libslirp opens a host socket per
+ * guest connection (TCP connect, UDP, ICMP datagram sockets), accepts on
+ * port forwards, polls, and delivers frames (MSI to the guest). It reads
+ * /etc/resolv.conf for the DNS forwarder: openat is allowed read-only. */
+static const unsigned long net_ioctls[] = {
+	KVM_IRQ_LINE, KVM_SIGNAL_MSI, FIONBIO, FIONREAD,
+};
+
+static const char *const net_syscalls[] = {
+	"poll", "ppoll", "socket", "connect", "bind", "listen", "accept", "accept4", "recvfrom",
+	"recvmsg", "sendto", "sendmsg", "shutdown", "getsockopt", "setsockopt", "getsockname",
+	"getpeername", "fcntl", "stat", "statx",
 };
 
 static const char *const vcpu_syscalls[] = {
@@ -167,6 +182,21 @@ int sandbox_apply(enum sandbox_role role, char *err, size_t errlen)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
 		if (r < 0)
 			snprintf(err, errlen, "seccomp: cannot refuse openat: %s", strerror(-r));
+	}
+	if (!r && role == SANDBOX_NET)
+		r = sandbox_add(ctx, net_syscalls, sizeof(net_syscalls) / sizeof(*net_syscalls), err,
+				errlen);
+	if (!r && role == SANDBOX_NET)
+		r = sandbox_add_ioctls(ctx, net_ioctls, sizeof(net_ioctls) / sizeof(*net_ioctls), err,
+				       errlen);
+	/* Read-only opens (no write access mode, no O_CREAT/O_TRUNC). */
+	if (!r && role == SANDBOX_NET) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ,
+					     O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY));
+		if (r < 0)
+			snprintf(err, errlen, "seccomp: cannot allow read-only openat: %s",
+				 strerror(-r));
 	}
 	if (!r && role == SANDBOX_VCPU)
 		r = sandbox_add_ioctls(ctx, vcpu_ioctls, sizeof(vcpu_ioctls) / sizeof(*vcpu_ioctls),

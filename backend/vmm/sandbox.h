@@ -1,6 +1,8 @@
 /* Seccomp filters for the VMM's threads (libseccomp). The main thread
  * (sockets, event loop), the vCPU threads (KVM_RUN, device emulation,
- * disk I/O) and the VNC thread (its client sockets) each get an allow-list; anything else kills the process. */
+ * disk I/O), the VNC thread (its client sockets) and each user-mode
+ * network thread (libslirp: the guest's host sockets) each get an
+ * allow-list; anything else kills the process. */
 #ifndef VIRTTY_VMM_SANDBOX_H
 #define VIRTTY_VMM_SANDBOX_H
 
@@ -10,6 +12,7 @@ enum sandbox_role {
 	SANDBOX_MAIN,
 	SANDBOX_VCPU,
 	SANDBOX_VNC, /* the VNC server thread (vnc_server.c) */
+	SANDBOX_NET, /* a user-mode NAT thread (net_slirp.c) */
 };
 
 /* Install the filter for the calling thread. Returns 0, or -errno with a

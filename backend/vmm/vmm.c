@@ -28,6 +28,7 @@
 #include "serial8250.h"
 #include "vcpu.h"
 #include "virtio_blk.h"
+#include "virtio_net.h"
 #include "virtio_rng.h"
 #include "vmm.h"
 #include "vmm_control.h"
@@ -54,6 +55,7 @@ struct vmm {
 	struct pci_bus *pci;
 	struct virtio_blk *disks[VMM_MAX_DISKS];
 	struct virtio_rng *rng;
+	struct virtio_net *nics[VMM_MAX_NICS];
 	struct control_server *control;
 	struct framebuffer *fb;
 	struct vnc_server *vnc;
@@ -324,11 +326,37 @@ int vmm_get_stats(struct vmm *vmm, struct vmm_stats *out)
 		virtio_blk_get_stats(vmm->disks[i], &out->disk[i]);
 	if (vmm->rng)
 		out->rng_bytes = virtio_rng_bytes(vmm->rng);
+	for (int i = 0; i < vmm->cfg.nr_nics && vmm->nics[i]; i++) {
+		struct vmm_nic_stats *ns = &out->nic[i];
+
+		virtio_net_get_mac(vmm->nics[i], ns->mac);
+		snprintf(ns->kind, sizeof(ns->kind), "%s", virtio_net_backend(vmm->nics[i])->ops->kind);
+		ns->rx_held = virtio_net_rx_held(vmm->nics[i]);
+		virtio_net_get_stats(vmm->nics[i], &ns->io);
+		out->nr_nics = i + 1;
+	}
 	total = vmm_total_resident_bytes();
 	guest = vmm_guest_resident_bytes(vmm);
 	out->guest_rss_bytes = guest;
 	out->vmm_rss_bytes = total > guest ? total - guest : 0;
 	return 0;
+}
+
+int vmm_nic_hostfwd(struct vmm *vmm, int nic, const struct netdev_hostfwd *fwd, bool add,
+		    char *err, size_t errlen)
+{
+	struct netdev *nd;
+
+	if (nic < 0 || nic >= vmm->cfg.nr_nics || !vmm->nics[nic]) {
+		snprintf(err, errlen, "no NIC %d (this VM has %d)", nic, vmm->cfg.nr_nics);
+		return -ENODEV;
+	}
+	nd = virtio_net_backend(vmm->nics[nic]);
+	if (!nd->ops->hostfwd) {
+		snprintf(err, errlen, "NIC %d (%s) has no port forwards", nic, nd->ops->kind);
+		return -EOPNOTSUPP;
+	}
+	return nd->ops->hostfwd(nd, fwd, add, err, errlen);
 }
 
 int vmm_get_display(struct vmm *vmm, struct vmm_display_info *out)
@@ -449,7 +477,22 @@ static int vmm_setup_virtio(struct vmm *vmm, char *err, size_t errlen)
 			return -EINVAL;
 	}
 	vmm->rng = virtio_rng_new(vmm->pci, &vmm->kvm.mem, &vmm->kvm.irq, err, errlen);
-	return vmm->rng ? 0 : -EINVAL;
+	if (!vmm->rng)
+		return -EINVAL;
+	/* The user backends bind their port forwards here: a busy port is
+	 * the user's error (status 2) before the guest runs. */
+	for (int i = 0; i < vmm->cfg.nr_nics; i++) {
+		const struct vmm_nic_config *nc = &vmm->cfg.nics[i];
+		struct netdev *nd = net_slirp_new(&nc->user, err, errlen);
+
+		if (!nd)
+			return -EINVAL;
+		vmm->nics[i] = virtio_net_new(vmm->pci, &vmm->kvm.mem, &vmm->kvm.irq, nc->mac, nd,
+					      err, errlen);
+		if (!vmm->nics[i])
+			return -EINVAL;
+	}
+	return 0;
 }
 
 int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t errlen)
@@ -587,6 +630,16 @@ int vmm_run(struct vmm *vmm)
 			break;
 		}
 	}
+	/* Network threads, like the VNC thread below, start before the main
+	 * filter (which they would inherit) and install their own. */
+	for (int i = 0; i < vmm->cfg.nr_nics; i++) {
+		struct netdev *nd = virtio_net_backend(vmm->nics[i]);
+
+		if (nd->ops->start && nd->ops->start(nd, msg, sizeof(msg))) {
+			fprintf(stderr, "virtty-vmm: %s\n", msg);
+			vmm_request_exit(vmm, VMM_EXIT_ERROR);
+		}
+	}
 	/* Before the main filter, which the thread would inherit; it
 	 * installs its own. */
 	if (vmm->vnc && vnc_server_start(vmm->vnc, msg, sizeof(msg))) {
@@ -628,6 +681,8 @@ void vmm_destroy(struct vmm *vmm)
 			virtio_blk_free(vmm->disks[i]);
 	if (vmm->rng)
 		virtio_rng_free(vmm->rng);
+	for (int i = 0; i < VMM_MAX_NICS; i++)
+		virtio_net_free(vmm->nics[i]);
 	if (vmm->pci)
 		pci_bus_free(vmm->pci);
 	if (vmm->i8042)

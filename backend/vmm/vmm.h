@@ -4,7 +4,10 @@
 #define VIRTTY_VMM_VMM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "net_slirp.h"
 
 /* Exit statuses of virtty-vmm (documented in docs/vmm.md). */
 enum vmm_exit_status {
@@ -27,6 +30,7 @@ const char *vmm_state_name(enum vmm_state state); /* "running", "paused", ... */
 
 #define VMM_MAX_VCPUS 64
 #define VMM_MAX_DISKS 16
+#define VMM_MAX_NICS 8
 
 struct vmm_vcpu_stats {
 	uint64_t cpu_time_ns;      /* thread CPU time */
@@ -40,12 +44,21 @@ struct vmm_disk_stats {
 	uint64_t rd_reqs, wr_reqs, flush_reqs, rd_bytes, wr_bytes, errors;
 };
 
+struct vmm_nic_stats {
+	uint8_t mac[6];
+	char kind[16];             /* backend: "user" */
+	unsigned int rx_held;      /* frames waiting for guest buffers now */
+	struct netdev_stats io;
+};
+
 struct vmm_stats {
 	int nr_vcpus;
 	struct vmm_vcpu_stats vcpu[VMM_MAX_VCPUS];
 	int nr_disks;
 	struct vmm_disk_stats disk[VMM_MAX_DISKS];
 	uint64_t rng_bytes;
+	int nr_nics;
+	struct vmm_nic_stats nic[VMM_MAX_NICS];
 	uint64_t vmm_rss_bytes;    /* resident memory of the VMM not counting guest RAM */
 	uint64_t guest_rss_bytes;  /* resident guest RAM */
 };
@@ -76,6 +89,12 @@ struct vmm_disk_config {
 	bool readonly;
 };
 
+/* One --nic: a virtio-net device and its backend (only "user" so far). */
+struct vmm_nic_config {
+	uint8_t mac[6];
+	struct net_slirp_config user;
+};
+
 struct vmm_config {
 	const char *name;          /* for messages and status; may be NULL */
 	const char *kernel;
@@ -92,6 +111,8 @@ struct vmm_config {
 	uint32_t fb_width, fb_height;
 	const char *vnc;           /* VNC UNIX socket path, or NULL */
 	int vnc_tcp_port;          /* also on 127.0.0.1:PORT; 0 = no */
+	int nr_nics;
+	struct vmm_nic_config nics[VMM_MAX_NICS];
 };
 
 /* Build the machine. Errors here are the user's (bad kernel, disk, memory
@@ -109,6 +130,11 @@ int vmm_get_status(struct vmm *vmm, struct vmm_status *out);
 int vmm_get_stats(struct vmm *vmm, struct vmm_stats *out);
 /* -ENODEV when the machine has no VNC server. Any thread. */
 int vmm_get_display(struct vmm *vmm, struct vmm_display_info *out);
+/* Add or remove a port forward on NIC `nic` while running. 0 or -errno
+ * with a message: -ENODEV no such NIC, -EOPNOTSUPP its backend has no
+ * forwards, -EADDRINUSE/-EACCES the host port, -ENOENT no such forward. */
+int vmm_nic_hostfwd(struct vmm *vmm, int nic, const struct netdev_hostfwd *fwd, bool add,
+		    char *err, size_t errlen);
 /* Each returns 0 or -errno: -EALREADY (already paused/running), -EBUSY
  * (stopping); vmm_pause also -ETIMEDOUT (a vCPU did not stop within 5 s;
  * it pauses when it comes back unless vmm_resume is called). */

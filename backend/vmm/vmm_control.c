@@ -1,6 +1,7 @@
 /* Control commands of virtty-vmm: status, stats, pause, resume, powerdown,
- * reset, quit, subscribe, serial-dump, help. Each is a table entry; the
+ * reset, quit, subscribe, serial-dump, net-forward, help. Each is a table entry; the
  * generic server (control.c) does parsing, replies and events. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -148,6 +149,28 @@ static int cmd_stats(struct control_request *req)
 	}
 	json_object_object_add(d, "disks", arr);
 	add_u64(d, "rng_bytes", st->rng_bytes);
+	arr = json_object_new_array();
+	for (int i = 0; i < st->nr_nics && i < VMM_MAX_NICS; i++) {
+		const struct vmm_nic_stats *ns = &st->nic[i];
+		struct json_object *v = json_object_new_object();
+		char mac[18];
+
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ns->mac[0], ns->mac[1],
+			 ns->mac[2], ns->mac[3], ns->mac[4], ns->mac[5]);
+		json_object_object_add(v, "id", json_object_new_int(i));
+		json_object_object_add(v, "mac", json_object_new_string(mac));
+		json_object_object_add(v, "backend", json_object_new_string(ns->kind));
+		add_u64(v, "rx_bytes", ns->io.rx_bytes);
+		add_u64(v, "rx_packets", ns->io.rx_packets);
+		add_u64(v, "rx_dropped", ns->io.rx_dropped);
+		add_u64(v, "rx_held", ns->rx_held);
+		add_u64(v, "tx_bytes", ns->io.tx_bytes);
+		add_u64(v, "tx_packets", ns->io.tx_packets);
+		add_u64(v, "tx_dropped", ns->io.tx_dropped);
+		add_u64(v, "tx_errors", ns->io.tx_errors);
+		json_object_array_add(arr, v);
+	}
+	json_object_object_add(d, "nics", arr);
 	add_u64(d, "vmm_rss_bytes", st->vmm_rss_bytes);
 	add_u64(d, "guest_rss_bytes", st->guest_rss_bytes);
 	/* The guest size too, so that a stats poll needs no status request. */
@@ -366,6 +389,85 @@ static int cmd_serial_dump(struct control_request *req)
 	return 0;
 }
 
+/* Integer member `key` in 1..max (or 0..max when zero_ok), else an error. */
+static int vmm_control_get_uint(struct control_request *req, const char *key, int64_t max,
+				bool zero_ok, int64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req->msg, key, &v) ||
+	    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < (zero_ok ? 0 : 1) ||
+	    json_object_get_int64(v) > max) {
+		snprintf(req->error, sizeof(req->error), "\"%s\" must be an integer from %d to %lld",
+			 key, zero_ok ? 0 : 1, (long long)max);
+		return -EINVAL;
+	}
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+/* Optional string member; NULL when absent. -EINVAL when not a string. */
+static int vmm_control_get_str(struct control_request *req, const char *key, const char **out)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(req->msg, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(req->error, sizeof(req->error), "\"%s\" must be a string", key);
+		return -EINVAL;
+	}
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+/* {"cmd":"net-forward","nic":0,"op":"add"|"remove","proto":"tcp"|"udp",
+ *  "host_addr":"127.0.0.1","host_port":H,"guest_port":G[,"guest_addr":A]} */
+static int cmd_net_forward(struct control_request *req)
+{
+	struct netdev_hostfwd f = {0};
+	const char *op, *proto, *haddr, *gaddr;
+	int64_t nic, hport, gport = 0;
+	bool add;
+	int r;
+
+	if (vmm_control_get_str(req, "op", &op) || vmm_control_get_str(req, "proto", &proto) ||
+	    vmm_control_get_str(req, "host_addr", &haddr) ||
+	    vmm_control_get_str(req, "guest_addr", &gaddr))
+		return -EINVAL;
+	if (!op || (strcmp(op, "add") && strcmp(op, "remove"))) {
+		snprintf(req->error, sizeof(req->error), "\"op\" must be \"add\" or \"remove\"");
+		return -EINVAL;
+	}
+	add = !strcmp(op, "add");
+	if (!proto || (strcmp(proto, "tcp") && strcmp(proto, "udp"))) {
+		snprintf(req->error, sizeof(req->error), "\"proto\" must be \"tcp\" or \"udp\"");
+		return -EINVAL;
+	}
+	f.udp = !strcmp(proto, "udp");
+	if (vmm_control_get_uint(req, "nic", VMM_MAX_NICS - 1, true, &nic) ||
+	    vmm_control_get_uint(req, "host_port", 65535, false, &hport) ||
+	    (add && vmm_control_get_uint(req, "guest_port", 65535, false, &gport)))
+		return -EINVAL;
+	f.host_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (haddr && inet_pton(AF_INET, haddr, &f.host_addr) != 1) {
+		snprintf(req->error, sizeof(req->error), "\"host_addr\" '%s' is not an IPv4 address",
+			 haddr);
+		return -EINVAL;
+	}
+	if (gaddr && inet_pton(AF_INET, gaddr, &f.guest_addr) != 1) {
+		snprintf(req->error, sizeof(req->error), "\"guest_addr\" '%s' is not an IPv4 address",
+			 gaddr);
+		return -EINVAL;
+	}
+	f.host_port = (uint16_t)hport;
+	f.guest_port = (uint16_t)gport;
+	r = vmm_nic_hostfwd(vmm_control_of(req)->vmm, (int)nic, &f, add, req->error,
+			    sizeof(req->error));
+	return r;
+}
+
 static int cmd_help(struct control_request *req)
 {
 	struct json_object *arr = json_object_new_array(), *d = json_object_new_object();
@@ -384,7 +486,7 @@ static int cmd_help(struct control_request *req)
 
 static const struct control_cmd vmm_control_cmds[] = {
     {.name = "status", .fn = cmd_status, .usage = "state, name, vcpus, memory, uptime, pid, vnc"},
-    {.name = "stats", .fn = cmd_stats, .usage = "per-vCPU, per-disk and memory counters"},
+    {.name = "stats", .fn = cmd_stats, .usage = "per-vCPU, per-disk, per-NIC and memory counters"},
     {.name = "pause", .fn = cmd_pause, .usage = "stop the vCPUs"},
     {.name = "resume", .fn = cmd_resume, .usage = "run paused vCPUs again"},
     {.name = "powerdown", .fn = cmd_powerdown, .usage = "press the ACPI power button"},
@@ -394,6 +496,10 @@ static const struct control_cmd vmm_control_cmds[] = {
     {.name = "serial-dump",
      .fn = cmd_serial_dump,
      .usage = "recent serial output [max_bytes] [encoding: text|base64]"},
+    {.name = "net-forward",
+     .fn = cmd_net_forward,
+     .usage = "add/remove a port forward: nic, op add|remove, proto tcp|udp, [host_addr], "
+	      "host_port, guest_port [guest_addr]"},
     {.name = "help", .fn = cmd_help, .usage = "list commands"},
     {.name = NULL},
 };

@@ -301,6 +301,17 @@ int virtq_transfer(struct virtio_dev *vd, struct virtq *vq, const struct virtq_b
 	return 0;
 }
 
+void virtq_kick(struct virtio_dev *vd, struct virtq *vq)
+{
+	mb(); /* ring updates before the notification */
+	w16(vd->notify, (uint32_t)vq->notify_off * vd->notify_mult, vq->index);
+}
+
+uint8_t virtio_status(struct virtio_dev *vd)
+{
+	return r8(vd->common, COMMON_STATUS);
+}
+
 uint8_t virtio_cfg_read8(struct virtio_dev *vd, uint32_t off)
 {
 	return r8(vd->device, off);

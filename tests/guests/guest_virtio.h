@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #define VIRTIO_PCI_VENDOR     0x1af4
+#define VIRTIO_PCI_DEVICE_NET 0x1041
 #define VIRTIO_PCI_DEVICE_BLK 0x1042
 #define VIRTIO_PCI_DEVICE_RNG 0x1044
 
@@ -73,6 +74,11 @@ int virtio_driver_ok(struct virtio_dev *vd);
  * poll for its completion; *used_len gets what the device wrote. */
 int virtq_transfer(struct virtio_dev *vd, struct virtq *vq, const struct virtq_buf *bufs, int n,
 		   uint32_t *used_len);
+
+/* For drivers that keep several buffers posted (net.c): tell the device
+ * about new avail entries of vq, and read the device status byte. */
+void virtq_kick(struct virtio_dev *vd, struct virtq *vq);
+uint8_t virtio_status(struct virtio_dev *vd);
 
 uint8_t virtio_cfg_read8(struct virtio_dev *vd, uint32_t off);
 uint32_t virtio_cfg_read32(struct virtio_dev *vd, uint32_t off);

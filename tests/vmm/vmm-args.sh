@@ -73,6 +73,27 @@ expect_refusal fb-no-height "--framebuffer '1024x': expected WIDTHxHEIGHT" -- --
 expect_refusal fb-trailing "--framebuffer '1024x768x32'" -- --kernel "$bz" --framebuffer 1024x768x32
 expect_refusal fb-negative "--framebuffer '-640x480'" -- --kernel "$bz" --framebuffer -640x480
 expect_refusal fb-zero "--framebuffer '0x0': width and height must be 64 to 4096" -- --kernel "$bz" --framebuffer 0x0
+expect_refusal nic-kind "--nic 'tap': expected 'user' first" -- --kernel "$hello" --nic tap
+expect_refusal nic-empty "--nic '': expected 'user' first" -- --kernel "$hello" --nic ''
+expect_refusal nic-unknown-key "--nic: unknown key 'speed'" -- --kernel "$hello" --nic user,speed=10
+expect_refusal nic-no-value "--nic: 'mac': expected key=value" -- --kernel "$hello" --nic user,mac
+expect_refusal nic-bad-mac "--nic: mac '52:54:00:zz:00:01'" -- --kernel "$hello" --nic user,mac=52:54:00:zz:00:01
+expect_refusal nic-short-mac "--nic: mac '52:54:00:01'" -- --kernel "$hello" --nic user,mac=52:54:00:01
+expect_refusal nic-multicast-mac "--nic: mac '01:00:5e:00:00:01': expected a unicast" -- --kernel "$hello" --nic user,mac=01:00:5e:00:00:01
+expect_refusal nic-same-mac "NICs 0 and 1 have the same MAC" -- --kernel "$hello" --nic user,mac=52:54:00:00:00:01 --nic user,mac=52:54:00:00:00:01
+expect_refusal nic-bad-net "--nic: net '10.0.2.0': expected an IPv4 subnet" -- --kernel "$hello" --nic user,net=10.0.2.0
+expect_refusal nic-net-prefix "--nic: net '10.0.0.0/31'" -- --kernel "$hello" --nic user,net=10.0.0.0/31
+expect_refusal nic-net-host-bits "host bits are set \\(did you mean 192.168.7.0/24" -- --kernel "$hello" --nic user,net=192.168.7.9/24
+expect_refusal nic-dhcp-outside "--nic: dhcpstart 10.0.3.15: must be a host address" -- --kernel "$hello" --nic user,dhcpstart=10.0.3.15
+expect_refusal nic-dhcp-gateway "dhcpstart 10.0.2.2: must be a host address.*not the gateway" -- --kernel "$hello" --nic user,dhcpstart=10.0.2.2
+expect_refusal nic-dhcp-too-high "dhcpstart 10.0.2.250: leaves fewer than 16" -- --kernel "$hello" --nic user,dhcpstart=10.0.2.250
+expect_refusal nic-hostfwd-proto "hostfwd 'sctp:1-:2': expected tcp\\|udp" -- --kernel "$hello" --nic user,hostfwd=sctp:1-:2
+expect_refusal nic-hostfwd-no-dash "hostfwd 'tcp::8080:22'" -- --kernel "$hello" --nic user,hostfwd=tcp::8080:22
+expect_refusal nic-hostfwd-port0 "hostfwd 'tcp::0-:22'" -- --kernel "$hello" --nic user,hostfwd=tcp::0-:22
+expect_refusal nic-hostfwd-port-big "hostfwd 'udp::70000-:7'" -- --kernel "$hello" --nic user,hostfwd=udp::70000-:7
+expect_refusal nic-hostfwd-addr "hostfwd 'tcp:localhost:8080-:22'" -- --kernel "$hello" --nic user,hostfwd=tcp:localhost:8080-:22
+expect_refusal nic-hostfwd-twice "host port 8080 is forwarded twice" -- --kernel "$hello" --nic user,hostfwd=tcp::8080-:22,hostfwd=tcp:127.0.0.1:8080-:23
+expect_refusal nic-too-many "too many --nic options \\(at most 8\\)" -- --kernel "$hello" --nic user --nic user --nic user --nic user --nic user --nic user --nic user --nic user --nic user
 expect_refusal fb-too-small "--framebuffer '1024x32': width and height must be 64 to 4096" -- --kernel "$bz" --framebuffer 1024x32
 expect_refusal fb-too-wide "--framebuffer '8192x768': width and height must be 64 to 4096" -- --kernel "$bz" --framebuffer 8192x768
 expect_refusal fb-overflow "--framebuffer '4294967297x768'" -- --kernel "$bz" --framebuffer 4294967297x768
