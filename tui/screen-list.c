@@ -536,30 +536,34 @@ static enum tui_result list_pause_toggle(struct tui *tui, struct list_state *st)
 	return list_action(tui, st, action);
 }
 
-static void list_open_info(struct tui *tui, struct list_state *st)
+/* The name of the VM under the cursor into name (VM_NAME_MAX + 1 bytes);
+ * false when the list is empty. */
+static bool list_cursor_name(struct tui *tui, struct list_state *st, char *name)
 {
-	char name[VM_NAME_MAX + 1] = "";
-
+	name[0] = '\0';
 	pthread_mutex_lock(&tui->model.lock);
 	list_update_rows(tui, st);
 	if (st->nr_rows)
-		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
+		snprintf(name, VM_NAME_MAX + 1, "%s",
+			 tui->model.vms[st->rows[st->cursor]].info.name);
 	pthread_mutex_unlock(&tui->model.lock);
-	if (name[0])
+	return name[0] != '\0';
+}
+
+static void list_open_info(struct tui *tui, struct list_state *st)
+{
+	char name[VM_NAME_MAX + 1];
+
+	if (list_cursor_name(tui, st, name))
 		tui_push_screen(tui, screen_details_new(tui, name));
 }
 
 /* C: clone the VM under the cursor (screen-clone.c asks for the name). */
 static void list_clone(struct tui *tui, struct list_state *st)
 {
-	char name[VM_NAME_MAX + 1] = "";
+	char name[VM_NAME_MAX + 1];
 
-	pthread_mutex_lock(&tui->model.lock);
-	list_update_rows(tui, st);
-	if (st->nr_rows)
-		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
-	pthread_mutex_unlock(&tui->model.lock);
-	if (name[0])
+	if (list_cursor_name(tui, st, name))
 		screen_clone_ask(tui, name);
 	else
 		tui_status(tui, TUI_STATUS_ERROR, "no VM selected");
@@ -568,28 +572,18 @@ static void list_clone(struct tui *tui, struct list_state *st)
 /* c: the serial console of the VM under the cursor, if it runs. */
 static void list_open_console(struct tui *tui, struct list_state *st)
 {
-	char name[VM_NAME_MAX + 1] = "";
+	char name[VM_NAME_MAX + 1];
 
-	pthread_mutex_lock(&tui->model.lock);
-	list_update_rows(tui, st);
-	if (st->nr_rows)
-		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
-	pthread_mutex_unlock(&tui->model.lock);
-	if (name[0])
+	if (list_cursor_name(tui, st, name))
 		screen_console_open(tui, name);
 }
 
 /* v: the graphical console of the VM under the cursor. */
 static void list_open_vnc(struct tui *tui, struct list_state *st)
 {
-	char name[VM_NAME_MAX + 1] = "";
+	char name[VM_NAME_MAX + 1];
 
-	pthread_mutex_lock(&tui->model.lock);
-	list_update_rows(tui, st);
-	if (st->nr_rows)
-		snprintf(name, sizeof(name), "%s", tui->model.vms[st->rows[st->cursor]].info.name);
-	pthread_mutex_unlock(&tui->model.lock);
-	if (name[0])
+	if (list_cursor_name(tui, st, name))
 		tui_vnc_open(tui, name);
 	else
 		tui_status(tui, TUI_STATUS_ERROR, "no VM selected");
