@@ -12,6 +12,8 @@
 #define VM_PATH_MAX   4096
 #define VM_CMDLINE_MAX 4096
 #define VM_MAX_DISKS  16
+#define VM_MAX_NICS   8
+#define NET_MAX_FORWARDS 32
 
 enum vm_state {
 	VM_STATE_SHUTOFF,        /* defined, not running (or exited cleanly) */
@@ -42,6 +44,14 @@ struct vm_display {
 	int vnc_port;            /* also listen on 127.0.0.1:vnc_port; 0 = UNIX socket only */
 };
 
+/* A NIC: which network it is on and its MAC address ("52:54:00:xx:xx:xx";
+ * "" in a define request = the driver picks one and stores it, so it
+ * stays the same across restarts). */
+struct vm_nic {
+	char network[VM_NAME_MAX + 1];
+	char mac[18];
+};
+
 /* What a VM is made of: the persistent definition. */
 struct vm_config {
 	char name[VM_NAME_MAX + 1];
@@ -53,6 +63,8 @@ struct vm_config {
 	int nr_disks;
 	struct vm_disk disks[VM_MAX_DISKS];
 	struct vm_display display;
+	int nr_nics;
+	struct vm_nic nics[VM_MAX_NICS];
 };
 
 /* A disk the define operation should create (`--disk new:SIZE`): the
@@ -84,7 +96,14 @@ struct vm_stats {
 	uint64_t memory_rss_bytes;       /* guest memory resident on the host */
 	uint64_t vmm_rss_bytes;          /* VMM overhead, without guest RAM */
 	uint64_t disk_rd_bytes, disk_wr_bytes, disk_rd_reqs, disk_wr_reqs;
-	uint64_t net_rx_bytes, net_tx_bytes;
+	uint64_t net_rx_bytes, net_tx_bytes; /* all NICs together */
+	int nr_nics;
+	struct vm_nic_stats {
+		char network[VM_NAME_MAX + 1]; /* "" if unknown (libvirt: the interface) */
+		char mac[18];
+		uint64_t rx_bytes, rx_packets, rx_dropped; /* rx: towards the guest */
+		uint64_t tx_bytes, tx_packets, tx_dropped, tx_errors;
+	} nics[VM_MAX_NICS];
 };
 
 /* CPU% of the whole VM between two samples: 100% = one host CPU busy. */
@@ -99,6 +118,69 @@ struct vm_settings {
 	int display_width, display_height; /* new resolution; needs a display */
 	bool set_vnc_port;                 /* vnc_port given (0 = UNIX socket only) */
 	int vnc_port;
+	bool set_nics;                     /* replace the NIC list with nics[] */
+	int nr_nics;                       /* (0 with set_nics: no network) */
+	struct vm_nic nics[VM_MAX_NICS];   /* mac "" = keep the MAC of the NIC
+					    * at the same index, or a new one */
+};
+
+/* Networks (see the reachability table in docs/networks.md):
+ *   nat      each VM alone behind its own user-mode NAT (libslirp in its
+ *            VMM); outside reachable, nothing else; port forwards name a VM.
+ *   natnet   VMs on one segment (virtty-netd switch) plus a shared NAT.
+ *   internal VMs on one segment, nothing else.
+ *   hostonly VMs and a host interface (address .1 of the subnet) on one
+ *            segment, DHCP by dnsmasq, no forwarding; needs CAP_NET_ADMIN.
+ *   bridged  VMs on an existing host bridge through a tap; CAP_NET_ADMIN. */
+enum net_mode { NET_MODE_NAT, NET_MODE_NATNET, NET_MODE_INTERNAL, NET_MODE_HOSTONLY,
+		NET_MODE_BRIDGED };
+#define NET_MODE_COUNT 5
+/* "nat", "natnet", "internal", "hostonly", "bridged" */
+const char *net_mode_name(enum net_mode mode);
+/* The name above, or -EINVAL with a message listing them. */
+int net_mode_parse(const char *text, enum net_mode *out, char *err, size_t errlen);
+
+/* host_addr:host_port on the host reaches guest_port of one guest: in a
+ * nat network the VM named guest_vm (its own NAT), in a natnet network
+ * guest_addr (an address on the segment). */
+struct net_forward {
+	bool udp;
+	char host_addr[16];            /* dotted IPv4; "" = 127.0.0.1 */
+	uint16_t host_port;            /* 1..65535 */
+	char guest_vm[VM_NAME_MAX + 1]; /* nat */
+	char guest_addr[16];           /* natnet */
+	uint16_t guest_port;
+};
+
+struct net_config {
+	char name[VM_NAME_MAX + 1];
+	enum net_mode mode;
+	char subnet[19];       /* "10.0.2.0/24"; "" for bridged and internal */
+	char dhcp_start[16];   /* "" = no DHCP (hostonly) / the default (nat, natnet) */
+	char dhcp_end[16];     /* nat/natnet: libslirp serves 16 addresses from dhcp_start */
+	char bridge[16];       /* bridged: the existing host bridge */
+	bool autostart;        /* started with the first VM that needs it, and by
+				* `virtty net-autostart` at boot */
+	int nr_forwards;
+	struct net_forward forwards[NET_MAX_FORWARDS];
+};
+
+enum net_state { NET_STATE_INACTIVE, NET_STATE_ACTIVE, NET_STATE_FAILED };
+/* "inactive", "active", "failed" */
+const char *net_state_name(enum net_state state);
+
+struct net_info {
+	char name[VM_NAME_MAX + 1];
+	enum net_mode mode;
+	enum net_state state;  /* nat networks are always active: nothing to run */
+	char subnet[19];
+	char bridge[16];       /* bridged: the bridge; hostonly: the host interface */
+	bool autostart;
+	int nr_vms;            /* defined VMs with a NIC on it */
+	int nr_running;        /* of which running */
+	char vms[256];         /* their names, comma-separated (cut with "...") */
+	uint64_t rx_bytes, tx_bytes; /* through the switch since it started (0 for nat) */
+	char reason[128];      /* why failed, "" otherwise */
 };
 
 /* Progress of a long operation (clone, disk creation): called now and
@@ -158,6 +240,27 @@ struct driver_ops {
 	 * first byte). -ENODEV when the VM has no display, -ESRCH (or the
 	 * state's error) when it does not run; err says which. */
 	int (*vnc_open)(struct driver *drv, const char *name, int *fd, char *err, size_t errlen);
+
+	/* Networks. NULL when a driver has none. */
+	int (*net_list)(struct driver *drv, struct net_info **out, int *count, char *err,
+			size_t errlen);
+	int (*net_get_config)(struct driver *drv, const char *name, struct net_config *out,
+			      char *err, size_t errlen);
+	/* Create a network (validated: subnet, DHCP range, overlaps). */
+	int (*net_define)(struct driver *drv, const struct net_config *cfg, char *err,
+			  size_t errlen);
+	/* Refused while VMs are defined on it (err names them) or it runs. */
+	int (*net_undefine)(struct driver *drv, const char *name, char *err, size_t errlen);
+	int (*net_start)(struct driver *drv, const char *name, char *err, size_t errlen);
+	/* Refused while running VMs are attached (err names them). */
+	int (*net_stop)(struct driver *drv, const char *name, char *err, size_t errlen);
+	int (*net_set_autostart)(struct driver *drv, const char *name, bool autostart, char *err,
+				 size_t errlen);
+	/* Add or remove a port forward: stored, and applied at once where the
+	 * network (nat: the VM) runs; a busy host port is an error and
+	 * nothing is stored. */
+	int (*net_forward)(struct driver *drv, const char *name, const struct net_forward *fwd,
+			   bool add, char *err, size_t errlen);
 };
 
 struct driver {

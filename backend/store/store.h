@@ -73,6 +73,37 @@ int store_parse_resolution(const char *text, int *width, int *height, char *err,
  * port needs the display enabled). */
 int store_check_display(const struct vm_display *disp, char *err, size_t errlen);
 
+/* Networks: <root>/networks/<name>.conf (INI: [network] mode, subnet,
+ * dhcp_start, dhcp_end, bridge, autostart; one [forward] section per port
+ * forward with proto, host_addr, host_port, guest_vm|guest_addr,
+ * guest_port) and a runtime directory <runtime>/net/<name> (the switch's
+ * sockets, pid file and log). VM NICs are [nic0]..[nic7] sections of
+ * vm.conf with network= and mac=. */
+int store_net_config_path(const struct store *st, const char *name, char *buf, size_t len);
+int store_net_runtime_dir(const struct store *st, const char *name, char *buf, size_t len);
+bool store_net_exists(const struct store *st, const char *name);
+/* Sorted names of every network. */
+int store_list_networks(const struct store *st, char ***names, int *count, char *err,
+			size_t errlen);
+/* Read and check a network's file (a malformed file names file and line). */
+int store_read_net_config(const struct store *st, const char *name, struct net_config *out,
+			  char *err, size_t errlen);
+/* Write atomically (no validation against other networks: the caller runs
+ * netcfg_validate first). */
+int store_write_net_config(const struct store *st, const struct net_config *cfg, char *err,
+			   size_t errlen);
+int store_remove_net(const struct store *st, const char *name, char *err, size_t errlen);
+char *store_net_config_to_ini(const struct net_config *cfg);
+int store_net_config_from_ini(const char *text, const char *name, struct net_config *out,
+			      char *err, size_t errlen);
+/* The first time a store is used (no networks directory yet), create the
+ * `default` network: nat, 10.0.2.0/24, autostart. Deleting it later is
+ * the user's choice and sticks. */
+int store_ensure_default_network(const struct store *st, char *err, size_t errlen);
+/* Exclusive per-network lock, like store_lock_vm. */
+int store_lock_net(const struct store *st, const char *name, bool wait, char *err,
+		   size_t errlen);
+
 /* Exclusive per-VM lock (a lock file in the VM's runtime dir), held while
  * starting, stopping, changing or removing a VM. wait=false gives -EBUSY
  * if another process holds it. Returns the fd to pass to store_unlock. */
