@@ -12,6 +12,8 @@ packages=(
 	# tests: ACPI table decompiler, fuzzing, the nested lab, TUI tests
 	acpica-tools clang libclang-rt-14-dev
 	qemu-system-x86 qemu-utils busybox-static cpio tmux ncurses-term gdb
+	# network tests: namespaces, DHCP for host-only networks, ping
+	iproute2 dnsmasq-base iputils-ping python3
 )
 
 missing=()
