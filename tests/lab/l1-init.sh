@@ -2,12 +2,14 @@
 # /init of the nested lab's outer guest (L1, QEMU TCG with an emulated AMD SVM):
 # loads kvm-amd, runs lab-scenario.sh against the VMMs packed in /lab, and
 # powers off; then, when /lab carries the `virtty` CLI, the demo VM scenario
-# (demo-scenario.sh). Kernel command line: lab.run=test|bench|demo|none
+# (demo-scenario.sh), and with virtty-netd the network scenario
+# (net-scenario.sh). Kernel command line: lab.run=test|bench|netbench|demo|none
 #   (demo: only the demo VM, its console attached to ours) lab.vmm=KIND
 #   lab.vmms=KIND,KIND lab.reps=N lab.shell=1 (interactive shell at the end)
 #   lab.trace=1 (trace the scenario script with sh -x)
 #   lab.viewer=PORT (the host's VNC viewer reaches the VNC scenario's VM
 #   through QEMU's user network: eth0 is 10.0.2.15, PORT the relay's port)
+#   lab.bench_mib=N (netbench: MiB per transfer)
 export PATH=/bin:/sbin:/lab/bin
 
 mount -t proc proc /proc
@@ -24,6 +26,7 @@ reps=3
 shell=0
 trace=
 viewer=
+bench_mib=32
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lab.run=*) run=${arg#lab.run=} ;;
@@ -33,6 +36,7 @@ for arg in $(cat /proc/cmdline); do
 	lab.shell=*) shell=${arg#lab.shell=} ;;
 	lab.trace=1) trace=-x ;;
 	lab.viewer=*) viewer=${arg#lab.viewer=} ;;
+	lab.bench_mib=*) bench_mib=${arg#lab.bench_mib=} ;;
 	esac
 done
 
@@ -83,6 +87,17 @@ if [ -c /dev/kvm ]; then
 			VMMCTL=/lab/bin/vmmctl VNC_CHECK=/lab/bin/vnc-check \
 			KERNEL=/lab/l2-vmlinuz INITRD=/lab/l2.cpio.gz WORK=/run/vnc \
 			VIEWER_PORT="$viewer" || status=1
+	fi
+	# Networks (NAT, NAT network) with the same kernel; netbench: only the
+	# network throughput benchmark.
+	if [ -x /lab/bin/virtty-netd ] && { [ "$run" = test ] || [ "$run" = netbench ]; }; then
+		mode=test
+		[ "$run" = netbench ] && mode=bench
+		sh $trace /lab/net-scenario.sh "$mode" VIRTTY_VMM=/lab/bin/virtty-vmm \
+			NETD=/lab/bin/virtty-netd KERNEL=/lab/l2-vmlinuz INITRD=/lab/l2.cpio.gz \
+			WORK=/run/net QEMU="$([ -x /lab/bin/qemu-system-x86_64 ] &&
+				echo /lab/bin/qemu-system-x86_64)" QEMU_FW=/lab/fw BENCH_MIB="$bench_mib" ||
+			status=1
 	fi
 	# The demo VM through the CLI: checked after the VMM test (sharing this
 	# L1 boot), or interactive.

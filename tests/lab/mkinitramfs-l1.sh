@@ -7,11 +7,13 @@
 # usage: mkinitramfs-l1.sh -m MODULES_DIR -k L2_KERNEL -i L2_INITRD -d DISK
 #          -o OUTPUT.cpio [--vmm VIRTTY_VMM] [--vmmctl VMMCTL] [--qemu QEMU]
 #          [--virtty VIRTTY --demo-initrd DEMO_INITRD] [--vnc-check VNC_CHECK]
+#          [--netd VIRTTY_NETD]
 # With --virtty, the `virtty` CLI and the demo VM's initramfs go in too, for
 # demo-scenario.sh (the demo VM booted through the CLI from a store in L1).
 # With --vnc-check, the VNC client and vnc-scenario.sh (the graphical console),
 # and virtio-net's modules in /lib/modules/net-order, loaded only when the
 # host's viewer comes in through QEMU's user network (lab.viewer=).
+# With --netd, the network switch, net-scenario.sh and the tun module (taps).
 # The disk's sha256 is computed here, on the real host, and stored in
 # /lab/config as DISK_SHA256 for the guest-side comparison; LAB_CMDLINE_EXTRA
 # and LAB_STAMP from the environment go there too (see lab-scenario.sh).
@@ -27,7 +29,7 @@ usage()
 }
 
 moddir='' kernel='' initrd='' disk='' out='' vmm='' vmmctl='' qemu='' virtty='' demo_initrd=''
-vnc_check=''
+vnc_check='' netd=''
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--virtty) virtty=$2 ;;
 	--demo-initrd) demo_initrd=$2 ;;
 	--vnc-check) vnc_check=$2 ;;
+	--netd) netd=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -52,7 +55,11 @@ for f in "$kernel" "$initrd" "$disk"; do
 done
 
 busybox=$(lab_static_busybox)
-order=$(lab_modules_resolve "$moddir" kvm-amd) || lab_die "cannot collect the kvm modules"
+if [ -n "$netd" ]; then
+	order=$(lab_modules_resolve "$moddir" kvm-amd tun) || lab_die "cannot collect the kvm and tun modules"
+else
+	order=$(lab_modules_resolve "$moddir" kvm-amd) || lab_die "cannot collect the kvm modules"
+fi
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/virtty-l1.XXXXXX")
 trap 'rm -rf "$root"' EXIT
@@ -94,6 +101,10 @@ if [ -n "$vnc_check" ]; then
 		cp "$moddir/$ko" "$root/lib/modules/$ko"
 		printf '%s\n' "$ko"
 	done >"$root/lib/modules/net-order"
+fi
+if [ -n "$netd" ]; then
+	lab_copy_with_libs "$root" "$netd" /lab/bin/virtty-netd || lab_die "cannot copy $netd"
+	cp "$here/net-scenario.sh" "$root/lab/net-scenario.sh"
 fi
 if [ -n "$qemu" ]; then
 	lab_copy_with_libs "$root" "$qemu" /lab/bin/qemu-system-x86_64 || lab_die "cannot copy $qemu"

@@ -18,8 +18,9 @@ out=$2
 
 busybox=$(lab_static_busybox)
 # virtio_pci (or virtio_mmio, for QEMU microvm) finds the devices; virtio-rng feeds the guest's entropy pool;
+# virtio_net for the network scenario;
 # button + evdev carry the ACPI power button to busybox acpid.
-order=$(lab_modules_resolve "$moddir" virtio_pci virtio_mmio virtio_blk virtio-rng button evdev) ||
+order=$(lab_modules_resolve "$moddir" virtio_pci virtio_mmio virtio_blk virtio-rng virtio_net button evdev) ||
 	lab_die "cannot collect the L2 kernel modules"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/virtty-l2.XXXXXX")

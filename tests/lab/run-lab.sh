@@ -79,6 +79,11 @@ vnc_check=$builddir/tests/vnc/vnc-check
 vnc_expected=
 [ "$vmm" = virtty ] && [ -x "$vnc_check" ] && vnc_expected="vnc/efifb vnc/frame vnc/keys vnc/powerdown"
 qemu=$(command -v qemu-system-x86_64 || true)
+# The network scenario (net-scenario.sh) runs when the switch is built.
+netd=$builddir/backend/netd/virtty-netd
+net_expected=
+[ "$vmm" = virtty ] && [ -x "$netd" ] &&
+	net_expected="net/nat-dhcp net/nat-ping net/nat-tcp net/natnet-dhcp net/natnet-ping net/natnet-tcp"
 viewer_expected="vnc/viewer-picture vnc/viewer-typed vnc/viewer-leave vnc/viewer-keys vnc/viewer-fb"
 
 # Hardware virtualization: the CPU flag is visible and KVM is not the PVM
@@ -146,13 +151,19 @@ elif [ "$where" = direct ]; then
 			VNC_CHECK="$vnc_check" KERNEL="$vmlinuz" INITRD="$work/l2.cpio.gz" \
 			WORK="$work/vnc-direct" >>"$log" 2>&1
 	fi
-	expected="$vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected $vnc_expected"
+	if [ -n "$net_expected" ]; then
+		sh "$here/net-scenario.sh" test VIRTTY_VMM="$VIRTTY_VMM" NETD="$netd" \
+			KERNEL="$vmlinuz" INITRD="$work/l2.cpio.gz" WORK="$work/net-direct" \
+			>>"$log" 2>&1
+	fi
+	expected="$vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected $vnc_expected $net_expected"
 else
 	set --
 	if [ "$vmm" = virtty ]; then
 		set -- --vmm "$VIRTTY_VMM" --vmmctl "$vmmctl" --virtty "$VIRTTY" \
 			--demo-initrd "$work/demo.cpio.gz"
 		[ -n "$vnc_expected" ] && set -- "$@" --vnc-check "$vnc_check"
+		[ -n "$net_expected" ] && set -- "$@" --netd "$netd"
 	else
 		set -- --qemu "$qemu"
 	fi
@@ -210,7 +221,7 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); then
 	fi
 	[ $rc = 124 ] && echo "run-lab: L1 killed after ${timeout}s" >>"$log"
 	expected="l1/kvm $vmm/init-reached $vmm/nproc $vmm/disk-read $vmm/powerdown $vmm/disk-write $demo_expected"
-	[ "$run" = test ] && expected="$expected $vnc_expected $viewer_expected"
+	[ "$run" = test ] && expected="$expected $vnc_expected $viewer_expected $net_expected"
 fi
 tr -d '\r' <"$log" | sed -n 's/^L2| //p' >"$l2log"
 
