@@ -1,6 +1,7 @@
 /* The driver layer's shared pieces: opening a connection by URI, VM
  * names, state names and CPU percentages, the same for every driver. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,45 @@ const char *vm_state_name(enum vm_state state)
 		return "crashed";
 	case VM_STATE_UNKNOWN:
 		break;
+	}
+	return "unknown";
+}
+
+static const char *const net_mode_names[NET_MODE_COUNT] = {
+    [NET_MODE_NAT] = "nat",	      [NET_MODE_NATNET] = "natnet",
+    [NET_MODE_INTERNAL] = "internal", [NET_MODE_HOSTONLY] = "hostonly",
+    [NET_MODE_BRIDGED] = "bridged",
+};
+
+const char *net_mode_name(enum net_mode mode)
+{
+	if ((unsigned)mode >= NET_MODE_COUNT)
+		return "unknown";
+	return net_mode_names[mode];
+}
+
+int net_mode_parse(const char *text, enum net_mode *out, char *err, size_t errlen)
+{
+	for (int m = 0; m < NET_MODE_COUNT; m++)
+		if (text && strcmp(text, net_mode_names[m]) == 0) {
+			*out = (enum net_mode)m;
+			return 0;
+		}
+	snprintf(err, errlen,
+		 "unknown network mode '%.*s': use nat, natnet, internal, hostonly or bridged", 40,
+		 text ? text : "");
+	return -EINVAL;
+}
+
+const char *net_state_name(enum net_state state)
+{
+	switch (state) {
+	case NET_STATE_INACTIVE:
+		return "inactive";
+	case NET_STATE_ACTIVE:
+		return "active";
+	case NET_STATE_FAILED:
+		return "failed";
 	}
 	return "unknown";
 }

@@ -14,6 +14,7 @@
 
 #include <ini.h>
 
+#include "net/netcfg.h"
 #include "store.h"
 
 #define CONFIG_MIN_MEMORY_MIB 16
@@ -40,6 +41,8 @@ static const char *const config_vm_keys[KEY_VM_COUNT] = {"name",    "kernel", "i
 							 "cmdline", "vcpus",  "memory"};
 static const char *const config_disk_keys[KEY_DISK_COUNT] = {"path", "readonly", "format"};
 static const char *const config_display_keys[KEY_DISPLAY_COUNT] = {"vnc", "resolution", "vnc_port"};
+enum config_nic_key { KEY_NETWORK, KEY_MAC, KEY_NIC_COUNT };
+static const char *const config_nic_keys[KEY_NIC_COUNT] = {"network", "mac"};
 
 /* Parser state shared by the line reader and the inih handler. */
 struct config_parse {
@@ -55,6 +58,9 @@ struct config_parse {
 	struct vm_disk disks[VM_MAX_DISKS]; /* by section number */
 	int display_line;		    /* line of [display], 0 if none */
 	int display_seen[KEY_DISPLAY_COUNT];
+	int nic_line[VM_MAX_NICS]; /* line of [nicN], 0 if none */
+	int nic_seen[VM_MAX_NICS][KEY_NIC_COUNT];
+	struct vm_nic nics[VM_MAX_NICS]; /* by section number */
 	char err[512];
 	int err_line;
 };
@@ -89,6 +95,15 @@ static int config_disk_section(const char *section)
 	if (*end != '\0' || n < 0 || n >= VM_MAX_DISKS)
 		return -1;
 	return (int)n;
+}
+
+/* "[nic3]" -> 3; -1 for anything else. */
+static int config_nic_section(const char *section)
+{
+	if (strncmp(section, "nic", 3) != 0 || !isdigit((unsigned char)section[3]) ||
+	    section[4] != '\0' || section[3] - '0' >= VM_MAX_NICS)
+		return -1;
+	return section[3] - '0';
 }
 
 /* Section headers are checked here, as inih reads them, because inih
@@ -131,6 +146,20 @@ static void config_see_section(struct config_parse *cp, const char *line, size_t
 		cp->display_line = cp->lineno;
 		return;
 	}
+	d = config_nic_section(section);
+	if (d >= 0) {
+		if (cp->nic_line[d])
+			config_fail(cp, cp->lineno,
+				    "second [nic%d] section (the first is on line %d)", d,
+				    cp->nic_line[d]);
+		cp->nic_line[d] = cp->lineno;
+		return;
+	}
+	if (strncmp(section, "nic", 3) == 0) {
+		config_fail(cp, cp->lineno, "bad NIC section [%s]: use [nic0] to [nic%d]", section,
+			    VM_MAX_NICS - 1);
+		return;
+	}
 	d = config_disk_section(section);
 	if (d < 0) {
 		if (strncmp(section, "disk", 4) == 0)
@@ -139,7 +168,8 @@ static void config_see_section(struct config_parse *cp, const char *line, size_t
 				    section, VM_MAX_DISKS - 1);
 		else
 			config_fail(cp, cp->lineno,
-				    "unknown section [%s] (known: [vm], [disk N] and [display])",
+				    "unknown section [%s] (known: [vm], [disk N], [display] and "
+				    "[nicN])",
 				    section);
 		return;
 	}
@@ -362,10 +392,34 @@ static void config_display_key(struct config_parse *cp, int key, const char *val
 	}
 }
 
+static void config_nic_key(struct config_parse *cp, int n, int key, const char *value)
+{
+	struct vm_nic *nic = &cp->nics[n];
+	char why[256];
+
+	switch (key) {
+	case KEY_NETWORK:
+		if (!vm_name_valid(value, why, sizeof(why)))
+			config_fail(cp, cp->lineno, "network: %s", why);
+		else
+			strcpy(nic->network, value);
+		return;
+	case KEY_MAC:
+		if (!netcfg_mac_valid(value))
+			config_fail(cp, cp->lineno,
+				    "mac '%.*s' is not a unicast MAC address like "
+				    "52:54:00:12:34:56",
+				    40, value);
+		else
+			strcpy(nic->mac, value);
+		return;
+	}
+}
+
 static int config_handler(void *opaque, const char *section, const char *name, const char *value)
 {
 	struct config_parse *cp = opaque;
-	int key, d = -1, *seen;
+	int key, d = -1, n = -1, *seen;
 
 	if (cp->err[0])
 		return 0;
@@ -402,6 +456,15 @@ static int config_handler(void *opaque, const char *section, const char *name, c
 			return 0;
 		}
 		seen = &cp->display_seen[key];
+	} else if ((n = config_nic_section(section)) >= 0) {
+		key = config_find_key(config_nic_keys, KEY_NIC_COUNT, name);
+		if (key < 0) {
+			config_fail(cp, cp->lineno,
+				    "unknown key '%s' in [%s] (known: network, mac)", name,
+				    section);
+			return 0;
+		}
+		seen = &cp->nic_seen[n][key];
 	} else {
 		/* Already reported by the reader; kept as a safety net. */
 		config_fail(cp, cp->lineno, "unknown section [%s]", section);
@@ -417,6 +480,8 @@ static int config_handler(void *opaque, const char *section, const char *name, c
 		config_vm_key(cp, key, value);
 	else if (d >= 0)
 		config_disk_key(cp, d, key, value);
+	else if (n >= 0)
+		config_nic_key(cp, n, key, value);
 	else
 		config_display_key(cp, key, value);
 	return cp->err[0] ? 0 : 1;
@@ -512,6 +577,32 @@ int store_config_from_ini(const char *text, const char *vm_dir, struct vm_config
 			strcpy(out->disks[out->nr_disks].format, "raw");
 		out->nr_disks++;
 	}
+	/* Files from before networks have no NICs: a VM without network. */
+	for (int i = 0; i < VM_MAX_NICS && !cp->err[0]; i++) {
+		if (!cp->nic_line[i])
+			continue;
+		if (!cp->nic_seen[i][KEY_NETWORK]) {
+			config_fail(cp, cp->nic_line[i], "[nic%d] has no 'network'", i);
+			break;
+		}
+		if (!cp->nic_seen[i][KEY_MAC]) {
+			config_fail(cp, cp->nic_line[i],
+				    "[nic%d] has no 'mac' (like 'mac = 52:54:00:12:34:56'; "
+				    "'virtty set' picks one)",
+				    i);
+			break;
+		}
+		for (int j = 0; j < i; j++)
+			if (cp->nic_line[j] && !strcasecmp(cp->nics[j].mac, cp->nics[i].mac)) {
+				config_fail(cp, cp->nic_seen[i][KEY_MAC],
+					    "[nic%d] has the MAC address %s of [nic%d]; each NIC "
+					    "needs its own",
+					    i, cp->nics[i].mac, j);
+				break;
+			}
+		/* Sections may be numbered with gaps; NICs keep their order. */
+		out->nics[out->nr_nics++] = cp->nics[i];
+	}
 	if (cp->err[0]) {
 		snprintf(err, errlen, "%s", cp->err);
 		memset(out, 0, sizeof(*out));
@@ -548,10 +639,16 @@ char *store_config_to_ini(const struct vm_config *cfg)
 			errno = EINVAL;
 			return NULL;
 		}
-	if (cfg->nr_disks < 0 || cfg->nr_disks > VM_MAX_DISKS) {
+	if (cfg->nr_disks < 0 || cfg->nr_disks > VM_MAX_DISKS || cfg->nr_nics < 0 ||
+	    cfg->nr_nics > VM_MAX_NICS) {
 		errno = EINVAL;
 		return NULL;
 	}
+	for (int i = 0; i < cfg->nr_nics; i++)
+		if (!config_one_line(cfg->nics[i].network) || !config_one_line(cfg->nics[i].mac)) {
+			errno = EINVAL;
+			return NULL;
+		}
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
@@ -578,6 +675,9 @@ char *store_config_to_ini(const struct vm_config *cfg)
 		fprintf(f, "resolution = %dx%d\n", cfg->display.width, cfg->display.height);
 	if (cfg->display.vnc_port)
 		fprintf(f, "vnc_port = %d\n", cfg->display.vnc_port);
+	for (int i = 0; i < cfg->nr_nics; i++)
+		fprintf(f, "\n[nic%d]\nnetwork = %s\nmac = %s\n", i, cfg->nics[i].network,
+			cfg->nics[i].mac);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -682,6 +782,47 @@ static int config_check_file(const char *vm, const char *what, const char *path,
 	return rc;
 }
 
+/* NICs: a valid network name each, and MACs that are valid and distinct
+ * (a MAC may be "" in a request, where the driver picks one; a stored
+ * file always has them: require_mac). Whether the networks exist is the
+ * driver's business: the store does not read them here. */
+static int config_check_nics(const struct vm_config *cfg, bool require_mac, char *err,
+			     size_t errlen)
+{
+	char why[256];
+
+	if (cfg->nr_nics < 0 || cfg->nr_nics > VM_MAX_NICS) {
+		snprintf(err, errlen, "VM '%s': at most %d NICs", cfg->name, VM_MAX_NICS);
+		return -EINVAL;
+	}
+	for (int i = 0; i < cfg->nr_nics; i++) {
+		const struct vm_nic *nic = &cfg->nics[i];
+
+		if (!vm_name_valid(nic->network, why, sizeof(why))) {
+			snprintf(err, errlen, "VM '%s': NIC %d: network: %s", cfg->name, i, why);
+			return -EINVAL;
+		}
+		if (!nic->mac[0] && !require_mac)
+			continue;
+		if (!netcfg_mac_valid(nic->mac)) {
+			snprintf(err, errlen,
+				 "VM '%s': NIC %d: MAC '%.*s' is not a unicast MAC address like "
+				 "52:54:00:12:34:56",
+				 cfg->name, i, 18, nic->mac);
+			return -EINVAL;
+		}
+		for (int j = 0; j < i; j++)
+			if (!strcasecmp(cfg->nics[j].mac, nic->mac)) {
+				snprintf(err, errlen,
+					 "VM '%s': NICs %d and %d have the same MAC address %s; "
+					 "give each its own",
+					 cfg->name, j, i, nic->mac);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
 int store_validate_config(const struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct stat sb[VM_MAX_DISKS];
@@ -743,6 +884,9 @@ int store_validate_config(const struct vm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "VM '%s': %s", cfg->name, why);
 		return rc;
 	}
+	rc = config_check_nics(cfg, false, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (cfg->nr_disks < 0 || cfg->nr_disks > VM_MAX_DISKS) {
 		snprintf(err, errlen, "VM '%s': at most %d disks", cfg->name, VM_MAX_DISKS);
 		return -EINVAL;
@@ -868,6 +1012,8 @@ int store_write_config(const struct store *st, const struct vm_config *cfg, char
 	int rc;
 
 	rc = store_validate_config(cfg, err, errlen);
+	if (rc == 0)
+		rc = config_check_nics(cfg, true, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (!store_vm_exists(st, cfg->name)) {

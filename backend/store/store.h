@@ -76,7 +76,7 @@ int store_check_display(const struct vm_display *disp, char *err, size_t errlen)
 /* Networks: <root>/networks/<name>.conf (INI: [network] mode, subnet,
  * dhcp_start, dhcp_end, bridge, autostart; one [forward] section per port
  * forward with proto, host_addr, host_port, guest_vm|guest_addr,
- * guest_port) and a runtime directory <runtime>/net/<name> (the switch's
+ * guest_port) and a runtime directory <runtime>/.net/<name> (the switch's
  * sockets, pid file and log). VM NICs are [nic0]..[nic7] sections of
  * vm.conf with network= and mac=. */
 int store_net_config_path(const struct store *st, const char *name, char *buf, size_t len);

@@ -68,13 +68,16 @@ case "$1" in
 bound | renew)
 	ip addr add "$ip/${mask:-24}" dev "$interface"
 	[ -n "$router" ] && ip route add default via "${router%% *}"
-	echo "LAB: dhcp ip=$ip router=${router%% *} dns=${dns%% *}"
+	echo "LAB: dhcp ip=$ip router=${router%% *} dns=${dns%% *}" >/tmp/lease
 	;;
 esac
 EOF
 		chmod 755 /tmp/dhcp.sh
-		udhcpc -i eth0 -q -n -t 10 -T 2 -s /tmp/dhcp.sh >/dev/null 2>&1 ||
+		if udhcpc -i eth0 -q -n -t 10 -T 2 -s /tmp/dhcp.sh >/dev/null 2>&1 && [ -s /tmp/lease ]; then
+			cat /tmp/lease
+		else
 			echo "LAB: dhcp failed"
+		fi
 		gw=$(ip route | sed -n 's/^default via \([0-9.]*\).*/\1/p')
 	else
 		ip addr add "$ip" dev eth0

@@ -218,6 +218,7 @@ test_natnet()
 	while [ ! -S "$sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	if [ ! -S "$sock" ]; then
 		result FAIL natnet-dhcp "virtty-netd did not start: $(tail -n 2 "$WORK/netd.log")"
+		result FAIL natnet-ping "not tried"
 		result FAIL natnet-tcp "not tried"
 		cleanup
 		return
@@ -226,6 +227,7 @@ test_natnet()
 	vm srv "lab.ip=dhcp lab.netrole=server" "socket,path=$sock"
 	if ! wait_log "$WORK/srv.log" 'LAB: net ready' "$BOOT_TIMEOUT"; then
 		result FAIL natnet-dhcp "first VM: $(tr -d '\r' <"$WORK/srv.log" | grep -a '^LAB:' | tail -n 2 | tr '\n' ' ')"
+		result FAIL natnet-ping "not tried"
 		result FAIL natnet-tcp "not tried"
 		cleanup
 		return

@@ -481,7 +481,35 @@ static const struct {
     {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[disk 99]\npath = /d\n", 6,
      "bad disk section [disk 99]"},
     {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[displays]\n", 6,
-     "unknown section [displays] (known: [vm], [disk N] and [display])"},
+     "unknown section [displays] (known: [vm], [disk N], [display] and [nicN])"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nnetwork = default\n"
+     "mac = 52:54:00:12:34:56\nmtu = 1500\n",
+     9, "unknown key 'mtu' in [nic0] (known: network, mac)"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic8]\nnetwork = default\n", 6,
+     "bad NIC section [nic8]: use [nic0] to [nic7]"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic 0]\n", 6,
+     "bad NIC section [nic 0]"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nnetwork = ../x\n", 7,
+     "network: invalid name '../x'"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nnetwork = default\n"
+     "mac = 01:00:5e:00:00:01\n",
+     8, "mac '01:00:5e:00:00:01' is not a unicast MAC address like 52:54:00:12:34:56"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nnetwork = default\n"
+     "mac = 52:54:00:12:34\n",
+     8, "mac '52:54:00:12:34' is not a unicast MAC address"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nmac = 52:54:00:12:34:56\n", 6,
+     "[nic0] has no 'network'"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nnetwork = default\n", 6,
+     "[nic0] has no 'mac'"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nnetwork = default\n"
+     "mac = 52:54:00:12:34:56\n[nic1]\nnetwork = lan\nmac = 52:54:00:12:34:56\n",
+     11, "[nic1] has the MAC address 52:54:00:12:34:56 of [nic0]; each NIC needs its own"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nnetwork = default\n"
+     "mac = 52:54:00:12:34:56\n[nic0]\n",
+     9, "second [nic0] section (the first is on line 6)"},
+    {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[nic0]\nnetwork = a\n"
+     "network = b\n",
+     8, "duplicate key 'network' in [nic0] (first on line 7)"},
     {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = maybe\n", 7,
      "vnc must be 'yes' or 'no' (got 'maybe')"},
     {"[vm]\nname = web\nkernel = /k\nvcpus = 1\nmemory = 64\n[display]\nvnc = yes\n"
@@ -962,6 +990,421 @@ START_TEST(test_lock_not_inherited)
 }
 END_TEST
 
+/* ---- NICs in vm.conf ---- */
+
+static void add_nic(struct vm_config *cfg, const char *network, const char *mac)
+{
+	struct vm_nic *nic = &cfg->nics[cfg->nr_nics++];
+
+	snprintf(nic->network, sizeof(nic->network), "%s", network);
+	snprintf(nic->mac, sizeof(nic->mac), "%s", mac);
+}
+
+START_TEST(test_nic_round_trip)
+{
+	struct vm_config cfg, back;
+	char *text;
+
+	sample_config(&cfg, "web");
+	add_nic(&cfg, "default", "52:54:00:12:34:56");
+	add_nic(&cfg, "lan.2", "52:54:00:ab:cd:ef");
+	text = store_config_to_ini(&cfg);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\n[nic0]\nnetwork = default\nmac = 52:54:00:12:34:56\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n[nic1]\nnetwork = lan.2\nmac = 52:54:00:ab:cd:ef\n"));
+	ck_assert_msg(store_config_from_ini(text, NULL, &back, err, sizeof(err)) == 0, "%s", err);
+	free(text);
+	assert_same_config(&cfg, &back);
+	ck_assert_int_eq(back.nr_nics, 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_str_eq(back.nics[i].network, cfg.nics[i].network);
+		ck_assert_str_eq(back.nics[i].mac, cfg.nics[i].mac);
+	}
+	/* Through the store too. */
+	ck_assert_int_eq(store_create_vm_dir(&st, "web", err, sizeof(err)), 0);
+	ck_assert_msg(store_write_config(&st, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(store_read_config(&st, "web", &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(back.nr_nics, 2);
+	ck_assert_str_eq(back.nics[1].mac, "52:54:00:ab:cd:ef");
+}
+END_TEST
+
+/* Sections may skip numbers (a NIC removed by hand); the order stays. */
+START_TEST(test_nic_gaps_and_old_files)
+{
+	struct vm_config cfg;
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "[vm]\nname = web\nkernel = %s\nvcpus = 1\nmemory = 64\n"
+		 "[nic5]\nnetwork = b\nmac = 52:54:00:00:00:05\n"
+		 "[nic2]\nnetwork = a\nmac = 52:54:00:00:00:02\n",
+		 kernel);
+	ck_assert_msg(store_config_from_ini(text, NULL, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.nr_nics, 2);
+	ck_assert_str_eq(cfg.nics[0].network, "a");
+	ck_assert_str_eq(cfg.nics[1].network, "b");
+	/* A file from before networks: no NICs, loads as before. */
+	snprintf(text, sizeof(text), "[vm]\nname = web\nkernel = %s\nvcpus = 1\nmemory = 64\n",
+		 kernel);
+	ck_assert_msg(store_config_from_ini(text, NULL, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.nr_nics, 0);
+}
+END_TEST
+
+START_TEST(test_nic_validate)
+{
+	struct vm_config cfg;
+
+	sample_config(&cfg, "web");
+	add_nic(&cfg, "default", "");
+	add_nic(&cfg, "default", "");
+	/* A request may leave MACs to the driver... */
+	ck_assert_msg(store_validate_config(&cfg, err, sizeof(err)) == 0, "%s", err);
+	/* ...but the file always gets them. */
+	ck_assert_int_eq(store_create_vm_dir(&st, "web", err, sizeof(err)), 0);
+	ck_assert_int_eq(store_write_config(&st, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "VM 'web': NIC 0: MAC '' is not a unicast MAC"));
+	strcpy(cfg.nics[0].mac, "52:54:00:12:34:56");
+	strcpy(cfg.nics[1].mac, "52:54:00:12:34:56");
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "NICs 0 and 1 have the same MAC address"));
+	strcpy(cfg.nics[1].mac, "52:54:00:12:34:5G");
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "NIC 1: MAC '52:54:00:12:34:5G'"));
+	strcpy(cfg.nics[1].mac, "52:54:00:12:34:57");
+	strcpy(cfg.nics[1].network, "no/such");
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "NIC 1: network: invalid name 'no/such'"));
+	strcpy(cfg.nics[1].network, "lan");
+	ck_assert_msg(store_write_config(&st, &cfg, err, sizeof(err)) == 0, "%s", err);
+	cfg.nr_nics = VM_MAX_NICS + 1;
+	ck_assert_int_eq(store_validate_config(&cfg, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
+/* ---- networks ---- */
+
+static struct net_config sample_net(const char *name, enum net_mode mode)
+{
+	struct net_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
+	cfg.mode = mode;
+	return cfg;
+}
+
+static void assert_same_net(const struct net_config *a, const struct net_config *b)
+{
+	ck_assert_str_eq(a->name, b->name);
+	ck_assert_int_eq(a->mode, b->mode);
+	ck_assert_str_eq(a->subnet, b->subnet);
+	ck_assert_str_eq(a->dhcp_start, b->dhcp_start);
+	ck_assert_str_eq(a->dhcp_end, b->dhcp_end);
+	ck_assert_str_eq(a->bridge, b->bridge);
+	ck_assert_int_eq(a->autostart, b->autostart);
+	ck_assert_int_eq(a->nr_forwards, b->nr_forwards);
+	for (int i = 0; i < a->nr_forwards; i++) {
+		const struct net_forward *x = &a->forwards[i], *y = &b->forwards[i];
+
+		ck_assert_int_eq(x->udp, y->udp);
+		ck_assert_str_eq(x->host_addr, y->host_addr);
+		ck_assert_uint_eq(x->host_port, y->host_port);
+		ck_assert_str_eq(x->guest_vm, y->guest_vm);
+		ck_assert_str_eq(x->guest_addr, y->guest_addr);
+		ck_assert_uint_eq(x->guest_port, y->guest_port);
+	}
+}
+
+static void net_round_trip(const struct net_config *cfg)
+{
+	struct net_config back;
+	char *text = store_net_config_to_ini(cfg);
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(store_net_config_from_ini(text, cfg->name, &back, err, sizeof(err)) == 0,
+		      "%s\n%s", err, text);
+	free(text);
+	assert_same_net(cfg, &back);
+}
+
+START_TEST(test_net_round_trip)
+{
+	struct net_config cfg;
+	struct net_forward *f;
+
+	cfg = sample_net("default", NET_MODE_NAT);
+	strcpy(cfg.subnet, "10.0.2.0/24");
+	strcpy(cfg.dhcp_start, "10.0.2.15");
+	strcpy(cfg.dhcp_end, "10.0.2.30");
+	cfg.autostart = true;
+	f = &cfg.forwards[cfg.nr_forwards++];
+	strcpy(f->host_addr, "127.0.0.1");
+	f->host_port = 2222;
+	strcpy(f->guest_vm, "web");
+	f->guest_port = 22;
+	f = &cfg.forwards[cfg.nr_forwards++];
+	f->udp = true; /* host_addr "" stays "" */
+	f->host_port = 5353;
+	strcpy(f->guest_vm, "dns-1");
+	f->guest_port = 53;
+	net_round_trip(&cfg);
+
+	cfg = sample_net("lab", NET_MODE_NATNET);
+	strcpy(cfg.subnet, "10.0.3.0/24");
+	f = &cfg.forwards[cfg.nr_forwards++];
+	strcpy(f->host_addr, "0.0.0.0");
+	f->host_port = 8080;
+	strcpy(f->guest_addr, "10.0.3.20");
+	f->guest_port = 80;
+	net_round_trip(&cfg);
+
+	cfg = sample_net("host", NET_MODE_HOSTONLY);
+	strcpy(cfg.subnet, "192.168.56.0/24");
+	strcpy(cfg.dhcp_start, "192.168.56.100");
+	strcpy(cfg.dhcp_end, "192.168.56.199");
+	net_round_trip(&cfg);
+	cfg.dhcp_start[0] = cfg.dhcp_end[0] = '\0'; /* no DHCP */
+	net_round_trip(&cfg);
+
+	cfg = sample_net("seg", NET_MODE_INTERNAL);
+	net_round_trip(&cfg);
+
+	cfg = sample_net("lan", NET_MODE_BRIDGED);
+	strcpy(cfg.bridge, "br0");
+	cfg.autostart = true;
+	net_round_trip(&cfg);
+
+	/* A full table of forwards fits. */
+	cfg = sample_net("many", NET_MODE_NAT);
+	strcpy(cfg.subnet, "10.0.2.0/24");
+	for (int i = 0; i < NET_MAX_FORWARDS; i++) {
+		f = &cfg.forwards[cfg.nr_forwards++];
+		f->host_port = 10000 + i;
+		strcpy(f->guest_vm, "web");
+		f->guest_port = 22;
+	}
+	net_round_trip(&cfg);
+}
+END_TEST
+
+/* Each malformed network file: line (0 = something missing) and problem. */
+static const struct {
+	const char *text;
+	int line;
+	const char *message;
+} net_malformed[] = {
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\ncolour = blue\n", 4,
+     "unknown key 'colour' in [network] (known: mode, subnet, dhcp_start, dhcp_end, bridge, "
+     "autostart)"},
+    {"[network]\nmode = nat2\n", 2,
+     "unknown network mode 'nat2': use nat, natnet, internal, hostonly or bridged"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.1/24\n", 3,
+     "subnet '10.0.2.1/24': 10.0.2.1 is not a network address; did you mean 10.0.2.0/24?"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0\n", 3, "subnet '10.0.2.0' has no prefix length"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\ndhcp_start = 10.0.2.x\n", 4,
+     "dhcp_start: '10.0.2.x' is not an IPv4 address"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\nautostart = maybe\n", 4,
+     "autostart must be 'yes' or 'no' (got 'maybe')"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nproto = tcp\nhost_port = 2222\n"
+     "guest_vm = web\n",
+     4, "[forward] has no 'guest_port'"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nproto = tcp\nguest_port = 22\n"
+     "guest_vm = web\n",
+     4, "[forward] has no 'host_port'"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nhost_port = 2222\nguest_port = 22\n"
+     "guest_vm = web\n",
+     4, "[forward] has no 'proto' (tcp or udp)"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nproto = tcp\nhost_port = 2222\n"
+     "guest_port = 22\n",
+     4, "[forward] has no guest: give 'guest_vm' (nat) or 'guest_addr' (natnet)"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nproto = tcp\nhost_port = 2222\n"
+     "guest_port = 22\nguest_vm = web\nguest_addr = 10.0.2.15\n",
+     4, "[forward] has both 'guest_vm' and 'guest_addr'; keep one"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nproto = sctp\n", 5,
+     "proto must be 'tcp' or 'udp' (got 'sctp')"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nproto = tcp\nhost_port = 0\n", 6,
+     "host_port must be a port from 1 to 65535 (got '0')"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nguest_port = 65536\n", 5,
+     "guest_port must be a port from 1 to 65535 (got '65536')"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nguest_vm = a/b\n", 5,
+     "guest_vm: invalid name 'a/b'"},
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\n[forward]\nmode = nat\n", 5,
+     "unknown key 'mode' in [forward]"},
+    {"[network]\nmode = nat\n[network]\nmode = nat\n", 3,
+     "second [network] section (the first is on line 1)"},
+    {"[network]\nmode = nat\nmode = natnet\n", 3,
+     "duplicate key 'mode' in [network] (first on line 2)"},
+    {"[network]\nmode = nat\n[forwards]\n", 3,
+     "unknown section [forwards] (known: [network] and [forward])"},
+    {"mode = nat\n[network]\n", 1, "'mode' is outside any section; put it under [network]"},
+    {"[network]\nmode = nat\nthis is wrong\n", 3, "cannot read this line"},
+    {"# nothing\n", 0, "no [network] section"},
+    {"[network]\nsubnet = 10.0.2.0/24\n", 1, "[network] has no 'mode'"},
+    /* Values fine alone, wrong together: netcfg_validate's message. */
+    {"[network]\nmode = nat\nsubnet = 10.0.2.0/24\ndhcp_start = 10.0.3.15\n"
+     "dhcp_end = 10.0.3.30\n",
+     0, "network 'net1': the DHCP range 10.0.3.15-10.0.3.30 is not inside the subnet"},
+    {"[network]\nmode = bridged\n", 0, "network 'net1': a bridged network needs the host bridge"},
+    {"[network]\nmode = internal\nsubnet = 10.0.2.0/24\n", 0,
+     "network 'net1': internal networks take no subnet"},
+};
+
+START_TEST(test_net_malformed)
+{
+	struct net_config cfg;
+	char dir[200], path[256], want[512], *after;
+
+	snprintf(dir, sizeof(dir), "%s/networks", home);
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/net1.conf", dir);
+	write_file(path, net_malformed[_i].text);
+	ck_assert_int_eq(store_read_net_config(&st, "net1", &cfg, err, sizeof(err)), -EINVAL);
+	if (net_malformed[_i].line)
+		snprintf(want, sizeof(want), "%s: line %d: %s", path, net_malformed[_i].line,
+			 net_malformed[_i].message);
+	else
+		snprintf(want, sizeof(want), "%s: %s", path, net_malformed[_i].message);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got '%s', want '%s'", err, want);
+	after = slurp(path);
+	ck_assert_str_eq(after, net_malformed[_i].text);
+	free(after);
+}
+END_TEST
+
+START_TEST(test_net_files)
+{
+	struct net_config cfg = sample_net("lab", NET_MODE_NATNET), back;
+	char path[256], want[256], **names;
+	int n;
+
+	strcpy(cfg.subnet, "10.0.3.0/24");
+	ck_assert(!store_net_exists(&st, "lab"));
+	ck_assert_int_eq(store_read_net_config(&st, "lab", &back, err, sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "network 'lab' does not exist; 'virtty net-list' shows the networks");
+	ck_assert_int_eq(store_list_networks(&st, &names, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 0);
+
+	/* Written, then read back the same. */
+	ck_assert_msg(store_write_net_config(&st, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(store_net_exists(&st, "lab"));
+	ck_assert_int_eq(store_net_config_path(&st, "lab", path, sizeof(path)), 0);
+	ck_assert_ptr_nonnull(strstr(path, "/networks/lab.conf"));
+	ck_assert_int_eq(access(path, R_OK), 0);
+	ck_assert_msg(store_read_net_config(&st, "lab", &back, err, sizeof(err)) == 0, "%s", err);
+	assert_same_net(&cfg, &back);
+
+	/* Sorted, and only NAME.conf files with valid names count. */
+	cfg = sample_net("zeta", NET_MODE_INTERNAL);
+	ck_assert_int_eq(store_write_net_config(&st, &cfg, err, sizeof(err)), 0);
+	cfg = sample_net("Alpha", NET_MODE_INTERNAL);
+	ck_assert_int_eq(store_write_net_config(&st, &cfg, err, sizeof(err)), 0);
+	cfg = sample_net("mid", NET_MODE_INTERNAL);
+	ck_assert_int_eq(store_write_net_config(&st, &cfg, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/networks/notes.txt", home);
+	write_file(path, "x");
+	snprintf(path, sizeof(path), "%s/networks/.tmp.conf", home);
+	write_file(path, "x");
+	ck_assert_int_eq(store_list_networks(&st, &names, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 4);
+	ck_assert_str_eq(names[0], "Alpha");
+	ck_assert_str_eq(names[1], "lab");
+	ck_assert_str_eq(names[2], "mid");
+	ck_assert_str_eq(names[3], "zeta");
+	store_free_names(names, n);
+
+	/* An invalid definition is not written. */
+	cfg = sample_net("bad", NET_MODE_BRIDGED);
+	ck_assert_int_eq(store_write_net_config(&st, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert(!store_net_exists(&st, "bad"));
+
+	/* Removed. */
+	ck_assert_int_eq(store_remove_net(&st, "mid", err, sizeof(err)), 0);
+	ck_assert(!store_net_exists(&st, "mid"));
+	ck_assert_int_eq(store_remove_net(&st, "mid", err, sizeof(err)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "network 'mid' does not exist"));
+	ck_assert_int_eq(store_remove_net(&st, "../vms", err, sizeof(err)), -EINVAL);
+
+	ck_assert_int_eq(store_net_runtime_dir(&st, "lab", path, sizeof(path)), 0);
+	snprintf(want, sizeof(want), "%s/.net/lab", runtime);
+	ck_assert_str_eq(path, want);
+	ck_assert_int_eq(store_net_runtime_dir(&st, "a/b", path, sizeof(path)), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_default_network)
+{
+	struct net_config cfg;
+	char **names;
+	int n;
+
+	/* The first use of a store creates `default`... */
+	ck_assert_msg(store_ensure_default_network(&st, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(store_read_net_config(&st, "default", &cfg, err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_int_eq(cfg.mode, NET_MODE_NAT);
+	ck_assert_str_eq(cfg.subnet, "10.0.2.0/24");
+	ck_assert_str_eq(cfg.dhcp_start, "10.0.2.15");
+	ck_assert_str_eq(cfg.dhcp_end, "10.0.2.30");
+	ck_assert(cfg.autostart);
+	ck_assert_int_eq(cfg.nr_forwards, 0);
+	/* ...once: later calls change nothing... */
+	cfg.autostart = false;
+	ck_assert_int_eq(store_write_net_config(&st, &cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_ensure_default_network(&st, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_read_net_config(&st, "default", &cfg, err, sizeof(err)), 0);
+	ck_assert(!cfg.autostart);
+	/* ...and a deleted default stays deleted. */
+	ck_assert_int_eq(store_remove_net(&st, "default", err, sizeof(err)), 0);
+	ck_assert_int_eq(store_ensure_default_network(&st, err, sizeof(err)), 0);
+	ck_assert(!store_net_exists(&st, "default"));
+	ck_assert_int_eq(store_list_networks(&st, &names, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 0);
+	/* No temporary directory is left behind. */
+	ck_assert_int_eq(count_entries(home, ".networks-"), 0);
+}
+END_TEST
+
+static int net_lock_in_child(const char *name)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char msg[512];
+		int fd = store_lock_net(&st, name, false, msg, sizeof(msg));
+
+		_exit(fd == -EBUSY ? 2 : fd >= 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_net_lock)
+{
+	int fd, fd2, vm;
+
+	fd = store_lock_net(&st, "lab", false, err, sizeof(err));
+	ck_assert_msg(fd >= 0, "%s", err);
+	ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	ck_assert_int_eq(net_lock_in_child("lab"), 2);
+	fd2 = store_lock_net(&st, "lab", false, err, sizeof(err));
+	ck_assert_int_eq(fd2, -EBUSY);
+	ck_assert_ptr_nonnull(strstr(err, "network 'lab' is busy"));
+	/* A VM of the same name is another lock. */
+	vm = store_lock_vm(&st, "lab", false, err, sizeof(err));
+	ck_assert_int_ge(vm, 0);
+	store_unlock_vm(vm);
+	store_unlock_vm(fd);
+	ck_assert_int_eq(net_lock_in_child("lab"), 0);
+	ck_assert_int_eq(store_lock_net(&st, "../x", false, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -1000,6 +1443,19 @@ int main(void)
 	tcase_add_test(tc, test_validate_ok);
 	tcase_add_test(tc, test_validate_refusals);
 	tcase_add_test(tc, test_write_refuses_invalid_and_keeps_file);
+	tcase_add_test(tc, test_nic_round_trip);
+	tcase_add_test(tc, test_nic_gaps_and_old_files);
+	tcase_add_test(tc, test_nic_validate);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("networks");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_net_round_trip);
+	tcase_add_loop_test(tc, test_net_malformed, 0,
+			    sizeof(net_malformed) / sizeof(net_malformed[0]));
+	tcase_add_test(tc, test_net_files);
+	tcase_add_test(tc, test_default_network);
+	tcase_add_test(tc, test_net_lock);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("atomic");
