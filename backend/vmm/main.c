@@ -45,6 +45,10 @@ static void usage(FILE *f)
 		"                        virtio-net NIC with user-mode NAT (repeatable); the\n"
 		"                        MAC defaults to one derived from --name and the NIC's\n"
 		"                        position, HOSTADDR to 127.0.0.1\n"
+		"  --nic socket,path=PATH[,mac=52:54:00:XX:XX:XX]\n"
+		"                        virtio-net NIC on a virtty-netd switch's port socket\n"
+		"                        (repeatable); link down and reconnecting every second\n"
+		"                        while the switch is away"
 		"  --serial stdio|none|PATH  guest console on the terminal (default), nowhere,\n"
 		"                        or served on a UNIX socket with a replay buffer\n"
 		"  --control PATH        JSON control socket (docs/control-protocol.md)\n"
@@ -169,25 +173,24 @@ static void derive_mac(const char *name, int index, uint8_t mac[6])
 	mac[5] = (uint8_t)h;
 }
 
-/* --nic user[,key=value]...; *mac_set tells whether mac= was given. */
-static int parse_nic(struct vmm_config *cfg, const char *arg, bool *mac_set)
+/* mac=... of any --nic kind. */
+static int parse_nic_mac(struct vmm_nic_config *nc, const char *value, bool *mac_set)
 {
-	struct vmm_nic_config *nc;
-	char buf[1024], msg[256], *save = NULL, *tok;
+	if (parse_mac(value, nc->mac))
+		return die_usage("--nic: mac '%s': expected a unicast address like "
+				 "52:54:00:12:34:56", value);
+	*mac_set = true;
+	return 0;
+}
 
-	if (cfg->nr_nics == VMM_MAX_NICS)
-		return die_usage("too many --nic options (at most %d)", VMM_MAX_NICS);
-	nc = &cfg->nics[cfg->nr_nics];
-	if (strlen(arg) >= sizeof(buf))
-		return die_usage("--nic: option too long");
-	snprintf(buf, sizeof(buf), "%s", arg);
-	tok = strtok_r(buf, ",", &save);
-	if (!tok || strcmp(tok, "user"))
-		return die_usage("--nic '%s': expected 'user' first (user-mode NAT; the only kind "
-				 "so far)", arg);
+/* The key=value pairs after "user". */
+static int parse_nic_user(struct vmm_nic_config *nc, char **save, bool *mac_set)
+{
+	char msg[256], *tok;
+
+	nc->kind = VMM_NIC_USER;
 	net_slirp_config_init(&nc->user);
-	*mac_set = false;
-	while ((tok = strtok_r(NULL, ",", &save))) {
+	while ((tok = strtok_r(NULL, ",", save))) {
 		char *eq = strchr(tok, '=');
 		int r;
 
@@ -195,21 +198,80 @@ static int parse_nic(struct vmm_config *cfg, const char *arg, bool *mac_set)
 			return die_usage("--nic: '%s': expected key=value", tok);
 		*eq = '\0';
 		if (!strcmp(tok, "mac")) {
-			if (parse_mac(eq + 1, nc->mac))
-				return die_usage("--nic: mac '%s': expected a unicast address like "
-						 "52:54:00:12:34:56", eq + 1);
-			*mac_set = true;
+			r = parse_nic_mac(nc, eq + 1, mac_set);
+			if (r)
+				return r;
 			continue;
 		}
 		r = net_slirp_config_set(&nc->user, tok, eq + 1, msg, sizeof(msg));
 		if (r == -ENOENT)
-			return die_usage("--nic: unknown key '%s' (mac, net, dhcpstart, hostfwd)",
-					 tok);
+			return die_usage("--nic: unknown key '%s' (mac, net, dhcpstart, "
+					 "hostfwd)", tok);
 		if (r)
 			return die_usage("--nic: %s", msg);
 	}
 	if (net_slirp_config_check(&nc->user, msg, sizeof(msg)))
 		return die_usage("--nic: %s", msg);
+	return 0;
+}
+
+/* The key=value pairs after "socket": path= (required) and mac=. */
+static int parse_nic_socket(struct vmm_nic_config *nc, char **save, bool *mac_set)
+{
+	char *tok;
+
+	nc->kind = VMM_NIC_SOCKET;
+	nc->socket_path = NULL;
+	while ((tok = strtok_r(NULL, ",", save))) {
+		char *eq = strchr(tok, '=');
+		int r;
+
+		if (!eq || eq == tok)
+			return die_usage("--nic: '%s': expected key=value", tok);
+		*eq = '\0';
+		if (!strcmp(tok, "mac")) {
+			r = parse_nic_mac(nc, eq + 1, mac_set);
+			if (r)
+				return r;
+		} else if (!strcmp(tok, "path")) {
+			if (!eq[1])
+				return die_usage("--nic socket: path= needs the switch's socket path");
+			nc->socket_path = strdup(eq + 1); /* lives until exit */
+			if (!nc->socket_path)
+				return die_usage("--nic socket: out of memory");
+		} else {
+			return die_usage("--nic socket: unknown key '%s' (path, mac)", tok);
+		}
+	}
+	if (!nc->socket_path)
+		return die_usage("--nic socket needs path=PATH (the switch's port socket)");
+	return 0;
+}
+
+/* --nic user|socket[,key=value]...; *mac_set tells whether mac= was given. */
+static int parse_nic(struct vmm_config *cfg, const char *arg, bool *mac_set)
+{
+	struct vmm_nic_config *nc;
+	char buf[1024], *save = NULL, *tok;
+	int r;
+
+	if (cfg->nr_nics == VMM_MAX_NICS)
+		return die_usage("too many --nic options (at most %d)", VMM_MAX_NICS);
+	nc = &cfg->nics[cfg->nr_nics];
+	if (strlen(arg) >= sizeof(buf))
+		return die_usage("--nic: option too long");
+	snprintf(buf, sizeof(buf), "%s", arg);
+	*mac_set = false;
+	tok = strtok_r(buf, ",", &save);
+	if (tok && !strcmp(tok, "user"))
+		r = parse_nic_user(nc, &save, mac_set);
+	else if (tok && !strcmp(tok, "socket"))
+		r = parse_nic_socket(nc, &save, mac_set);
+	else
+		return die_usage("--nic '%s': expected 'user' first (user-mode NAT), or 'socket' "
+				 "(a virtty-netd switch port)", arg);
+	if (r)
+		return r;
 	cfg->nr_nics++;
 	return 0;
 }
@@ -618,6 +680,9 @@ static void make_paths_absolute(struct vmm_config *cfg, struct vmm_proc_options 
 		cfg->serial = absolute_path(cfg->serial);
 	cfg->control = absolute_path(cfg->control);
 	cfg->vnc = absolute_path(cfg->vnc);
+	for (int i = 0; i < cfg->nr_nics; i++)
+		if (cfg->nics[i].kind == VMM_NIC_SOCKET)
+			cfg->nics[i].socket_path = absolute_path(cfg->nics[i].socket_path);
 	po->pidfile = absolute_path(po->pidfile);
 	po->log = absolute_path(po->log);
 }

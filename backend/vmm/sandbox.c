@@ -22,6 +22,7 @@ static void sandbox_on_violation(void)
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 /* Both roles: memory, locks, time, signals, logging, thread exit. */
 static const char *const common_syscalls[] = {
@@ -66,6 +67,18 @@ static const char *const net_syscalls[] = {
 	"poll", "ppoll", "socket", "connect", "bind", "listen", "accept", "accept4", "recvfrom",
 	"recvmsg", "sendto", "sendmsg", "shutdown", "getsockopt", "setsockopt", "getsockname",
 	"getpeername", "fcntl", "stat", "statx",
+};
+
+/* A switch client's thread (net_socket.c): receives frames on its UNIX
+ * socket and delivers them (MSI to the guest), and when the switch went
+ * away makes a new UNIX socket and connects it, once a second. No other
+ * socket family, no open. */
+static const unsigned long net_socket_ioctls[] = {
+	KVM_IRQ_LINE, KVM_SIGNAL_MSI,
+};
+
+static const char *const net_socket_syscalls[] = {
+	"poll", "ppoll", "connect", "recvfrom", "recvmsg",
 };
 
 static const char *const vcpu_syscalls[] = {
@@ -178,7 +191,7 @@ int sandbox_apply(enum sandbox_role role, char *err, size_t errlen)
 				       errlen);
 	/* glibc's malloc opens /proc/sys/vm/overcommit_memory the first time
 	 * it shrinks a thread's arena; refused, it just keeps the memory. */
-	if (!r && role == SANDBOX_VNC) {
+	if (!r && (role == SANDBOX_VNC || role == SANDBOX_NET_SOCKET)) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
 		if (r < 0)
 			snprintf(err, errlen, "seccomp: cannot refuse openat: %s", strerror(-r));
@@ -197,6 +210,19 @@ int sandbox_apply(enum sandbox_role role, char *err, size_t errlen)
 		if (r < 0)
 			snprintf(err, errlen, "seccomp: cannot allow read-only openat: %s",
 				 strerror(-r));
+	}
+	if (!r && role == SANDBOX_NET_SOCKET)
+		r = sandbox_add(ctx, net_socket_syscalls,
+				sizeof(net_socket_syscalls) / sizeof(*net_socket_syscalls), err, errlen);
+	if (!r && role == SANDBOX_NET_SOCKET)
+		r = sandbox_add_ioctls(ctx, net_socket_ioctls,
+				       sizeof(net_socket_ioctls) / sizeof(*net_socket_ioctls), err,
+				       errlen);
+	if (!r && role == SANDBOX_NET_SOCKET) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		if (r < 0)
+			snprintf(err, errlen, "seccomp: cannot allow UNIX sockets: %s", strerror(-r));
 	}
 	if (!r && role == SANDBOX_VCPU)
 		r = sandbox_add_ioctls(ctx, vcpu_ioctls, sizeof(vcpu_ioctls) / sizeof(*vcpu_ioctls),

@@ -1,7 +1,8 @@
 /* Seccomp filters for the VMM's threads (libseccomp). The main thread
  * (sockets, event loop), the vCPU threads (KVM_RUN, device emulation,
- * disk I/O), the VNC thread (its client sockets) and each user-mode
- * network thread (libslirp: the guest's host sockets) each get an
+ * disk I/O), the VNC thread (its client sockets), each user-mode
+ * network thread (libslirp: the guest's host sockets) and each switch
+ * client thread (one UNIX socket, reconnected) each get an
  * allow-list; anything else kills the process. */
 #ifndef VIRTTY_VMM_SANDBOX_H
 #define VIRTTY_VMM_SANDBOX_H
@@ -13,6 +14,7 @@ enum sandbox_role {
 	SANDBOX_VCPU,
 	SANDBOX_VNC, /* the VNC server thread (vnc_server.c) */
 	SANDBOX_NET, /* a user-mode NAT thread (net_slirp.c) */
+	SANDBOX_NET_SOCKET, /* a switch client's receiving thread (net_socket.c) */
 };
 
 /* Install the filter for the calling thread. Returns 0, or -errno with a

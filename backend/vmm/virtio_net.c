@@ -21,6 +21,7 @@ struct virtio_net {
 	uint8_t mac[6];
 	struct netdev *backend;
 	struct netdev_stats stats; /* atomic increments */
+	bool link_down;		   /* the backend lost its peer (atomic) */
 
 	/* RX state, under vp.queues[VIRTIO_NET_RXQ].lock. */
 	struct virtq_chain rx_first, rx_chain;
@@ -326,7 +327,8 @@ static void virtio_net_config_read(struct virtio_pci *vp, uint32_t off, uint8_t 
 	uint8_t cfg[VIRTIO_NET_CFG_SIZE] = {0};
 
 	memcpy(cfg + VIRTIO_NET_CFG_MAC, vn->mac, 6);
-	cfg[VIRTIO_NET_CFG_STATUS] = VIRTIO_NET_S_LINK_UP;
+	cfg[VIRTIO_NET_CFG_STATUS] =
+	    __atomic_load_n(&vn->link_down, __ATOMIC_ACQUIRE) ? 0 : VIRTIO_NET_S_LINK_UP;
 	cfg[VIRTIO_NET_CFG_MAX_PAIRS] = 1;
 	memcpy(data, cfg + off, len); /* the transport bounded off+len */
 }
@@ -400,6 +402,18 @@ void virtio_net_get_stats(struct virtio_net *vn, struct netdev_stats *out)
 void virtio_net_get_mac(struct virtio_net *vn, uint8_t mac[6])
 {
 	memcpy(mac, vn->mac, 6);
+}
+
+void virtio_net_set_link(struct virtio_net *vn, bool up)
+{
+	/* Only a change is news for the driver (a config interrupt). */
+	if (__atomic_exchange_n(&vn->link_down, !up, __ATOMIC_ACQ_REL) != !up)
+		virtio_pci_config_changed(&vn->vp);
+}
+
+bool virtio_net_link_up(struct virtio_net *vn)
+{
+	return !__atomic_load_n(&vn->link_down, __ATOMIC_ACQUIRE);
 }
 
 unsigned int virtio_net_rx_held(struct virtio_net *vn)

@@ -4,6 +4,7 @@
 #ifndef VIRTTY_VMM_VIRTIO_NET_H
 #define VIRTTY_VMM_VIRTIO_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,11 @@ struct virtio_net *virtio_net_new(struct pci_bus *bus, struct guest_mem *mem, st
 struct netdev *virtio_net_backend(struct virtio_net *vn);
 void virtio_net_get_stats(struct virtio_net *vn, struct netdev_stats *out);
 void virtio_net_get_mac(struct virtio_net *vn, uint8_t mac[6]);
+/* Link status as the guest reads it (VIRTIO_NET_S_LINK_UP), up from the
+ * start; a change raises a configuration interrupt. Any thread: for a
+ * backend that loses and regains its peer (net_socket.c). */
+void virtio_net_set_link(struct virtio_net *vn, bool up);
+bool virtio_net_link_up(struct virtio_net *vn);
 /* Frames waiting for guest buffers now. */
 unsigned int virtio_net_rx_held(struct virtio_net *vn);
 /* Stop the backend, remove from the bus. Call with the vCPUs stopped.

@@ -23,6 +23,7 @@
 #include "iobus.h"
 #include "kvm.h"
 #include "layout.h"
+#include "net_socket.h"
 #include "pci.h"
 #include "sandbox.h"
 #include "serial8250.h"
@@ -467,6 +468,11 @@ static int vmm_setup_platform(struct vmm *vmm, char *err, size_t errlen)
 	return guest_mem_write(&vmm->kvm.mem, LAYOUT_ACPI_ADDR, tables, n);
 }
 
+static void vmm_nic_link_changed(void *opaque, bool up)
+{
+	virtio_net_set_link(opaque, up);
+}
+
 static int vmm_setup_virtio(struct vmm *vmm, char *err, size_t errlen)
 {
 	for (int i = 0; i < vmm->cfg.nr_disks; i++) {
@@ -483,7 +489,9 @@ static int vmm_setup_virtio(struct vmm *vmm, char *err, size_t errlen)
 	 * the user's error (status 2) before the guest runs. */
 	for (int i = 0; i < vmm->cfg.nr_nics; i++) {
 		const struct vmm_nic_config *nc = &vmm->cfg.nics[i];
-		struct netdev *nd = net_slirp_new(&nc->user, err, errlen);
+		struct netdev *nd = nc->kind == VMM_NIC_SOCKET
+					? net_socket_new(nc->socket_path, err, errlen)
+					: net_slirp_new(&nc->user, err, errlen);
 
 		if (!nd)
 			return -EINVAL;
@@ -491,6 +499,9 @@ static int vmm_setup_virtio(struct vmm *vmm, char *err, size_t errlen)
 					      err, errlen);
 		if (!vmm->nics[i])
 			return -EINVAL;
+		/* The switch may go away and come back: the guest sees it. */
+		if (nc->kind == VMM_NIC_SOCKET)
+			net_socket_on_link(nd, vmm_nic_link_changed, vmm->nics[i]);
 	}
 	return 0;
 }

@@ -46,7 +46,7 @@ struct vmm_disk_stats {
 
 struct vmm_nic_stats {
 	uint8_t mac[6];
-	char kind[16];             /* backend: "user" */
+	char kind[16];             /* backend: "user", "socket" */
 	unsigned int rx_held;      /* frames waiting for guest buffers now */
 	struct netdev_stats io;
 };
@@ -89,10 +89,17 @@ struct vmm_disk_config {
 	bool readonly;
 };
 
-/* One --nic: a virtio-net device and its backend (only "user" so far). */
+/* One --nic: a virtio-net device and its backend. */
+enum vmm_nic_kind {
+	VMM_NIC_USER,   /* user-mode NAT, libslirp in this process */
+	VMM_NIC_SOCKET, /* a port of a virtty-netd switch */
+};
+
 struct vmm_nic_config {
+	enum vmm_nic_kind kind;
 	uint8_t mac[6];
-	struct net_slirp_config user;
+	struct net_slirp_config user; /* VMM_NIC_USER */
+	const char *socket_path;      /* VMM_NIC_SOCKET: the switch's port socket */
 };
 
 struct vmm_config {
