@@ -196,7 +196,9 @@ struct driver;
 
 /* Every operation returns 0 or a negative errno and, on failure, fills
  * err with a message for the user that names the VM and says what to do,
- * e.g. "VM 'web' is running; use 'virtty shutdown web' first". */
+ * e.g. "VM 'web' is running; use 'virtty shutdown web' first". On success
+ * err is "" or holds a note worth showing (a warning from net_define,
+ * "nothing to start" for a nat network, where undefine moved disks). */
 struct driver_ops {
 	const char *name; /* "local", "libvirt" */
 	void (*close)(struct driver *drv);

@@ -148,6 +148,14 @@ extern const struct cli_command cli_cmd_disk_create;
 extern const struct cli_command cli_cmd_disk_info;
 extern const struct cli_command cli_cmd_host_check;
 extern const struct cli_command cli_cmd_vnc;
+extern const struct cli_command cli_cmd_net_list;
+extern const struct cli_command cli_cmd_net_info;
+extern const struct cli_command cli_cmd_net_create;
+extern const struct cli_command cli_cmd_net_start;
+extern const struct cli_command cli_cmd_net_stop;
+extern const struct cli_command cli_cmd_net_delete;
+extern const struct cli_command cli_cmd_net_autostart;
+extern const struct cli_command cli_cmd_net_forward;
 
 /* cmd-define.c: `--disk PATH|new:SIZE[,readonly]` (pure, unit-tested). */
 struct cli_disk_spec {
@@ -161,5 +169,7 @@ int cli_absolute_path(const char *path, char *buf, size_t len);
 /* `--display vnc|none` and `--vnc-port N` (define and set). */
 int cli_parse_display(const char *text, bool *vnc, char *err, size_t errlen);
 int cli_parse_vnc_port(const char *text, int *port, char *err, size_t errlen);
+/* `--nic NETWORK[,mac=MAC]` (define and set): mac "" = the driver picks. */
+int cli_parse_nic_spec(const char *text, struct vm_nic *out, char *err, size_t errlen);
 
 #endif

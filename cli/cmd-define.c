@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "net/netcfg.h"
 #include "store/store.h"
 
 #define DEFINE_DEFAULT_VCPUS	  1
@@ -89,7 +90,12 @@ enum {
 	DEFINE_OPT_DISPLAY,
 	DEFINE_OPT_RESOLUTION,
 	DEFINE_OPT_VNC_PORT,
+	DEFINE_OPT_NIC,
+	DEFINE_OPT_NO_NIC,
 };
+
+/* The network a new VM is put on when no --nic is given. */
+#define DEFINE_DEFAULT_NETWORK "default"
 
 /* What define's options build up. */
 struct define_args {
@@ -98,7 +104,40 @@ struct define_args {
 	int nr_new;
 	bool display_none;	/* --display none */
 	const char *screen_opt; /* the first --resolution/--vnc-port, for the message */
+	bool no_nic;		/* --no-nic */
 };
+
+/* "NETWORK" or "NETWORK,mac=52:54:00:12:34:56". */
+int cli_parse_nic_spec(const char *text, struct vm_nic *out, char *err, size_t errlen)
+{
+	const char *comma = strchr(text, ',');
+	size_t len = comma ? (size_t)(comma - text) : strlen(text);
+	char why[256];
+
+	memset(out, 0, sizeof(*out));
+	if (len >= sizeof(out->network)) {
+		snprintf(err, errlen, "invalid --nic '%s': network name too long", text);
+		return -EINVAL;
+	}
+	memcpy(out->network, text, len);
+	out->network[len] = '\0';
+	if (!vm_name_valid(out->network, why, sizeof(why))) {
+		snprintf(err, errlen, "invalid --nic '%s': %s", text, why);
+		return -EINVAL;
+	}
+	if (!comma)
+		return 0;
+	if (strncmp(comma + 1, "mac=", 4) || strlen(comma + 5) >= sizeof(out->mac) ||
+	    !netcfg_mac_valid(comma + 5)) {
+		snprintf(err, errlen,
+			 "invalid --nic '%s': use NETWORK or NETWORK,mac=MAC with a unicast MAC "
+			 "like 52:54:00:12:34:56",
+			 text);
+		return -EINVAL;
+	}
+	strcpy(out->mac, comma + 5);
+	return 0;
+}
 
 /* `--display vnc|none`, shared with `set`: true for vnc. */
 int cli_parse_display(const char *text, bool *vnc, char *err, size_t errlen)
@@ -198,8 +237,35 @@ static int define_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaqu
 		if (!d->screen_opt)
 			d->screen_opt = "--vnc-port";
 		break;
+	case DEFINE_OPT_NIC:
+		if (cfg->nr_nics >= VM_MAX_NICS)
+			return cli_usage_error(ctx, "too many NICs (at most %d)", VM_MAX_NICS);
+		if (cli_parse_nic_spec(arg, &cfg->nics[cfg->nr_nics], err, sizeof(err)))
+			return cli_usage_error(ctx, "%s", err);
+		cfg->nr_nics++;
+		break;
+	case DEFINE_OPT_NO_NIC:
+		d->no_nic = true;
+		break;
 	}
 	return CLI_CONTINUE;
+}
+
+/* Without --nic a VM gets a NIC on the default network, as in
+ * VirtualBox, where that network exists (it may have been deleted). */
+static void define_default_nic(struct driver *drv, struct vm_config *cfg)
+{
+	struct net_config *net;
+	char err[256];
+
+	if (!drv->ops->net_get_config || !(net = malloc(sizeof(*net))))
+		return;
+	if (drv->ops->net_get_config(drv, DEFINE_DEFAULT_NETWORK, net, err, sizeof(err)) == 0) {
+		memset(&cfg->nics[0], 0, sizeof(cfg->nics[0]));
+		strcpy(cfg->nics[0].network, DEFINE_DEFAULT_NETWORK);
+		cfg->nr_nics = 1;
+	}
+	free(net);
 }
 
 static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
@@ -214,6 +280,8 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    {"display", required_argument, NULL, DEFINE_OPT_DISPLAY},
 	    {"resolution", required_argument, NULL, DEFINE_OPT_RESOLUTION},
 	    {"vnc-port", required_argument, NULL, DEFINE_OPT_VNC_PORT},
+	    {"nic", required_argument, NULL, DEFINE_OPT_NIC},
+	    {"no-nic", no_argument, NULL, DEFINE_OPT_NO_NIC},
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -248,12 +316,18 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 				     args.screen_opt);
 		goto out;
 	}
+	if (args.no_nic && cfg->nr_nics) {
+		rc = cli_usage_error(ctx, "--nic and --no-nic contradict each other");
+		goto out;
+	}
 	if (args.display_none)
 		cfg->display = (struct vm_display){0};
 	snprintf(cfg->name, sizeof(cfg->name), "%s", name);
 	rc = CLI_EXIT_FAILED;
 	if (!(drv = cli_driver(ctx)))
 		goto out;
+	if (!cfg->nr_nics && !args.no_nic)
+		define_default_nic(drv, cfg);
 	cli_progress_init(&prog, "Creating disks", cli_isatty_out() && !ctx->json);
 	r = drv->ops->define(drv, cfg, args.new_disks, args.nr_new, &progress, err, sizeof(err));
 	if (prog.tty && prog.last_draw_ns)
@@ -282,7 +356,7 @@ const struct cli_command cli_cmd_define = {
     .name = "define",
     .usage = "NAME --kernel PATH [--initrd PATH] [--cmdline STRING] [--cpus N] [--memory SIZE] "
 	     "[--disk PATH|new:SIZE[,readonly]]... [--display vnc|none] [--resolution WxH] "
-	     "[--vnc-port N]",
+	     "[--vnc-port N] [--nic NETWORK[,mac=MAC]]... [--no-nic]",
     .summary = "define a new VM",
     .help = "  --kernel PATH         Linux bzImage or ELF vmlinux with a PVH note (required)\n"
 	    "  --initrd PATH         initial ramdisk\n"
@@ -299,7 +373,12 @@ const struct cli_command cli_cmd_define = {
 	    "  --resolution WxH      the screen's size in pixels, 64 to 4096 each\n"
 	    "                        (default 1024x768)\n"
 	    "  --vnc-port N          also serve VNC on 127.0.0.1:N (1024-65535); by default\n"
-	    "                        only on a UNIX socket ('virtty vnc NAME' reaches it)\n",
+	    "                        only on a UNIX socket ('virtty vnc NAME' reaches it)\n"
+	    "  --nic NETWORK[,mac=MAC]\n"
+	    "                        a NIC on that network (repeatable, at most 8); the MAC\n"
+	    "                        is chosen and kept unless given. Without --nic the VM\n"
+	    "                        gets one NIC on 'default' if that network exists\n"
+	    "  --no-nic              no network at all\n",
     .exec = define_exec,
 };
 

@@ -42,7 +42,7 @@ static void info_vnc_socket(const char *name, char *buf, size_t len)
 static json_object *info_json(const struct vm_info *info, const struct vm_config *cfg,
 			      const char *socket)
 {
-	json_object *o = cli_json_vm_info(info), *disks = json_object_new_array(), *disp;
+	json_object *o = cli_json_vm_info(info), *disks = json_object_new_array(), *disp, *nics;
 
 	json_object_object_add(o, "kernel", json_object_new_string(cfg->kernel));
 	json_object_object_add(o, "initrd",
@@ -81,6 +81,16 @@ static json_object *info_json(const struct vm_info *info, const struct vm_config
 		disp = NULL; /* "display": null, like "initrd": null */
 	}
 	json_object_object_add(o, "display", disp);
+	nics = json_object_new_array();
+	for (int i = 0; i < cfg->nr_nics && i < VM_MAX_NICS; i++) {
+		json_object *nic = json_object_new_object();
+
+		json_object_object_add(nic, "network",
+				       json_object_new_string(cfg->nics[i].network));
+		json_object_object_add(nic, "mac", json_object_new_string(cfg->nics[i].mac));
+		json_object_array_add(nics, nic);
+	}
+	json_object_object_add(o, "nics", nics);
 	return o;
 }
 
@@ -114,7 +124,9 @@ static int info_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_json_print(o, stdout);
 		json_object_put(o);
 	} else {
-		const char *keys[12 + VM_MAX_DISKS], *vals[12 + VM_MAX_DISKS];
+		const char *keys[12 + VM_MAX_DISKS + VM_MAX_NICS],
+		    *vals[12 + VM_MAX_DISKS + VM_MAX_NICS];
+		char nicbuf[VM_MAX_NICS][VM_NAME_MAX + 48];
 		char state[192], pid[16], cpus[64], mem[96], up[32],
 		    diskbuf[VM_MAX_DISKS][80 + VM_PATH_MAX], display[VM_PATH_MAX + 96];
 		char cfgmem[32];
@@ -172,6 +184,14 @@ static int info_exec(struct cli_ctx *ctx, int argc, char **argv)
 			keys[n] = "Disks", vals[n++] = "(none)";
 		info_display(cfg, socket[0] ? socket : "?", display, sizeof(display));
 		keys[n] = "Display", vals[n++] = display;
+		for (int i = 0; i < cfg->nr_nics && i < VM_MAX_NICS; i++) {
+			snprintf(nicbuf[i], sizeof(nicbuf[i]), "%s (network '%s')",
+				 cfg->nics[i].mac, cfg->nics[i].network);
+			keys[n] = i ? "" : "NICs";
+			vals[n++] = nicbuf[i];
+		}
+		if (!cfg->nr_nics)
+			keys[n] = "NICs", vals[n++] = "(none)";
 		s = cli_kv_render(keys, vals, n);
 		if (s)
 			fputs(s, stdout);

@@ -11,6 +11,8 @@ enum {
 	SET_OPT_DISPLAY,
 	SET_OPT_RESOLUTION,
 	SET_OPT_VNC_PORT,
+	SET_OPT_NIC,
+	SET_OPT_NO_NIC,
 };
 
 static int set_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
@@ -45,6 +47,27 @@ static int set_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
 		r = cli_parse_vnc_port(arg, &changes->vnc_port, err, sizeof(err));
 		if (!r)
 			changes->set_vnc_port = true;
+		break;
+	case SET_OPT_NIC:
+		/* --no-nic with --nic: nr_nics would hide it; -1 marks it. */
+		if (changes->set_nics && changes->nr_nics < 0)
+			return cli_usage_error(ctx, "--nic and --no-nic contradict each other");
+		if (changes->nr_nics >= VM_MAX_NICS) {
+			snprintf(err, sizeof(err), "too many NICs (at most %d)", VM_MAX_NICS);
+			r = -1;
+			break;
+		}
+		r = cli_parse_nic_spec(arg, &changes->nics[changes->nr_nics], err, sizeof(err));
+		if (!r) {
+			changes->nr_nics++;
+			changes->set_nics = true;
+		}
+		break;
+	case SET_OPT_NO_NIC:
+		if (changes->set_nics && changes->nr_nics > 0)
+			return cli_usage_error(ctx, "--nic and --no-nic contradict each other");
+		changes->set_nics = true;
+		changes->nr_nics = -1;
 		break;
 	}
 	if (r)
@@ -82,6 +105,17 @@ static void set_describe(const struct vm_settings *c, char *buf, size_t len)
 		SET_ADD("VNC port %d", c->vnc_port);
 	else if (c->set_vnc_port)
 		SET_ADD("no VNC port");
+	if (c->set_nics && !c->nr_nics)
+		SET_ADD("no network");
+	if (c->set_nics && c->nr_nics) {
+		char nets[VM_MAX_NICS * (VM_NAME_MAX + 2)] = "";
+
+		for (int i = 0; i < c->nr_nics; i++) {
+			strcat(nets, i ? ", " : "");
+			strcat(nets, c->nics[i].network);
+		}
+		SET_ADD("NIC%s on %s", c->nr_nics > 1 ? "s" : "", nets);
+	}
 #undef SET_ADD
 }
 
@@ -93,6 +127,8 @@ static int set_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    {"display", required_argument, NULL, SET_OPT_DISPLAY},
 	    {"resolution", required_argument, NULL, SET_OPT_RESOLUTION},
 	    {"vnc-port", required_argument, NULL, SET_OPT_VNC_PORT},
+	    {"nic", required_argument, NULL, SET_OPT_NIC},
+	    {"no-nic", no_argument, NULL, SET_OPT_NO_NIC},
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -107,11 +143,13 @@ static int set_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_vm_command(ctx, argc, argv, opts, set_opt, &changes, &name, NULL)) !=
 	    CLI_CONTINUE)
 		return rc;
+	if (changes.nr_nics < 0)
+		changes.nr_nics = 0; /* --no-nic */
 	if (!changes.vcpus && !changes.memory_mib && changes.display == VM_SETTING_KEEP &&
-	    !changes.display_width && !changes.set_vnc_port)
+	    !changes.display_width && !changes.set_vnc_port && !changes.set_nics)
 		return cli_usage_error(ctx,
 				       "nothing to change for VM '%s': give --cpus, --memory, "
-				       "--display, --resolution or --vnc-port",
+				       "--display, --resolution, --vnc-port, --nic or --no-nic",
 				       name);
 	if (changes.display == VM_SETTING_OFF && (changes.display_width || changes.set_vnc_port))
 		return cli_usage_error(ctx, "%s needs a display: drop '--display none'",
@@ -144,6 +182,14 @@ static int set_exec(struct cli_ctx *ctx, int argc, char **argv)
 		if (changes.set_vnc_port)
 			json_object_object_add(o, "vnc_port",
 					       json_object_new_int(changes.vnc_port));
+		if (changes.set_nics) {
+			json_object *nics = json_object_new_array();
+
+			for (int i = 0; i < changes.nr_nics; i++)
+				json_object_array_add(
+				    nics, json_object_new_string(changes.nics[i].network));
+			json_object_object_add(o, "nics", nics);
+		}
 		json_object_object_add(o, "at_next_start", json_object_new_boolean(at_next_start));
 		cli_json_print(o, stdout);
 		json_object_put(o);
@@ -161,14 +207,18 @@ static int set_exec(struct cli_ctx *ctx, int argc, char **argv)
 const struct cli_command cli_cmd_set = {
     .name = "set",
     .usage = "NAME [--cpus N] [--memory SIZE] [--display vnc|none] [--resolution WxH] "
-	     "[--vnc-port N]",
-    .summary = "change a VM's vCPUs, memory or display (a running VM: at its next start)",
+	     "[--vnc-port N] [--nic NETWORK[,mac=MAC]]... [--no-nic]",
+    .summary = "change a VM's vCPUs, memory, display or NICs (a running VM: at its next start)",
     .help = "  --cpus N              virtual CPUs, 1-64\n"
 	    "  --memory SIZE         guest memory, e.g. 512M or 2G; plain numbers are MiB\n"
 	    "  --display vnc|none    add a screen served over VNC (1024x768 unless\n"
 	    "                        --resolution), or remove it (serial console only)\n"
 	    "  --resolution WxH      the screen's size in pixels, 64 to 4096 each\n"
 	    "  --vnc-port N          also serve VNC on 127.0.0.1:N (1024-65535); 0 = only\n"
-	    "                        the UNIX socket\n",
+	    "                        the UNIX socket\n"
+	    "  --nic NETWORK[,mac=MAC]\n"
+	    "                        replace the NICs with these (repeatable); a NIC without\n"
+	    "                        a MAC keeps the one the NIC at its place had\n"
+	    "  --no-nic              remove every NIC\n",
     .exec = set_exec,
 };

@@ -35,6 +35,14 @@ const struct cli_command *const cli_commands[] = {
     &cli_cmd_vnc,
     &cli_cmd_disk_create,
     &cli_cmd_disk_info,
+    &cli_cmd_net_list,
+    &cli_cmd_net_info,
+    &cli_cmd_net_create,
+    &cli_cmd_net_start,
+    &cli_cmd_net_stop,
+    &cli_cmd_net_delete,
+    &cli_cmd_net_autostart,
+    &cli_cmd_net_forward,
     &cli_cmd_host_check,
     NULL,
 };
@@ -70,6 +78,11 @@ const char *cli_suggest_command(const char *name)
 	    {"vol-create", "disk-create"},
 	    {"vol-info", "disk-info"},
 	    {"validate", "host-check"},
+	    {"net-define", "net-create"},
+	    {"net-destroy", "net-stop"},
+	    {"net-undefine", "net-delete"},
+	    {"net-dumpxml", "net-info"},
+	    {"networks", "net-list"},
 	};
 
 	const char *best = NULL, *prefix = NULL;
@@ -119,7 +132,7 @@ static void main_usage(FILE *fp)
 	      "\nCommands:\n",
 	      fp);
 	for (int i = 0; cli_commands[i]; i++)
-		fprintf(fp, "  %-12s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
+		fprintf(fp, "  %-13s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
 	fputs("\nExit status: 0 success, 1 the operation failed, 2 bad usage.\n"
 	      "See virtty(1) for details.\n",
 	      fp);

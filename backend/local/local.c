@@ -31,7 +31,7 @@ struct local_driver {
 	struct store st;
 };
 
-static struct store *local_store(struct driver *drv)
+struct store *local_store(struct driver *drv)
 {
 	return &((struct local_driver *)drv->priv)->st;
 }
@@ -73,7 +73,7 @@ static int local_require_vm(struct driver *drv, const char *name, char *err, siz
 
 /* State, reason and live figures of one VM (vm_info fields other than the
  * configured ones). */
-static void local_probe(struct driver *drv, const char *name, struct vm_info *info)
+void local_probe(struct driver *drv, const char *name, struct vm_info *info)
 {
 	char dir[VM_PATH_MAX];
 
@@ -107,10 +107,8 @@ static void local_vmm_error(const char *name, const char *vmm_msg, char *err, si
 		snprintf(err, errlen, "VM '%s': %s", name, vmm_msg);
 }
 
-/* One control request to a VM's VMM, with errors about the VM. */
-static int local_control(struct driver *drv, const char *name, const char *cmd,
-			 struct json_object *args, int timeout_ms, struct json_object **data,
-			 char *err, size_t errlen)
+int local_control(struct driver *drv, const char *name, const char *cmd, struct json_object *args,
+		  int timeout_ms, struct json_object **data, char *err, size_t errlen)
 {
 	char path[VM_PATH_MAX], msg[512];
 	int r;
@@ -339,6 +337,15 @@ static int local_define(struct driver *drv, const struct vm_config *cfg,
 		return -ENOMEM;
 	}
 	*full = *cfg;
+	if (store_vm_exists(st, cfg->name)) {
+		snprintf(err, errlen, "VM '%s' already exists", cfg->name);
+		r = -EEXIST;
+		goto out;
+	}
+	/* Networks that exist, MACs that stay the same across restarts. */
+	r = local_nics_assign(drv, full, NULL, 0, err, errlen);
+	if (r)
+		goto out;
 	r = store_create_vm_dir(st, cfg->name, err, errlen);
 	if (r)
 		goto out;
@@ -457,9 +464,7 @@ static int local_prepare_runtime(struct driver *drv, const char *name, char *err
 	return 0;
 }
 
-/* The VMM's output, as one line for a message: without the program
- * prefix, lines joined. */
-static void local_tidy_output(const char *out, char *buf, size_t len)
+void local_tidy_output(const char *out, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -470,6 +475,8 @@ static void local_tidy_output(const char *out, char *buf, size_t len)
 
 		if (!strncmp(out, "virtty-vmm: ", 12))
 			out += 12;
+		else if (!strncmp(out, "virtty-netd: ", 13))
+			out += 13;
 		l = (size_t)(eol - out);
 		if (l) {
 			n += (size_t)snprintf(buf + n, len - n, "%s%.*s", n ? "; " : "", (int)l, out);
@@ -486,7 +493,8 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 		control[VM_PATH_MAX], started[VM_PATH_MAX], vnc[VM_PATH_MAX], cpus[16], mem[32],
 		fb[32], vnc_port[16];
 	char disks[VM_MAX_DISKS][VM_PATH_MAX + 16], *output = NULL, *ini = NULL;
-	char *argv[32 + 2 * VM_MAX_DISKS];
+	char (*nics)[LOCAL_NIC_ARG_MAX] = NULL;
+	char *argv[32 + 2 * VM_MAX_DISKS + 2 * VM_MAX_NICS];
 	struct store *st = local_store(drv);
 	struct vm_info info = { 0 };
 	struct vm_config *cfg;
@@ -526,6 +534,17 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 		r = -ENAMETOOLONG;
 		goto out;
 	}
+	/* The networks first: a switch the VM's NICs attach to must listen
+	 * before the VMM connects. */
+	nics = calloc(VM_MAX_NICS, sizeof(*nics));
+	if (!nics) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto out;
+	}
+	r = local_nics_prepare(drv, cfg, nics, err, errlen);
+	if (r)
+		goto out;
 	/* What the VM starts with, for "pending changes" later. */
 	ini = store_config_to_ini(cfg);
 	if (ini) {
@@ -585,6 +604,10 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 			argv[argc++] = vnc_port;
 		}
 	}
+	for (int i = 0; i < cfg->nr_nics && i < VM_MAX_NICS; i++) {
+		argv[argc++] = "--nic";
+		argv[argc++] = nics[i];
+	}
 	argv[argc] = NULL;
 
 	r = local_spawn_wait(argv, LOCAL_START_TIMEOUT_MS, &output);
@@ -607,6 +630,7 @@ out:
 	local_unlock(lock, cfg);
 	free(output);
 	free(ini);
+	free(nics);
 	return r;
 }
 
@@ -766,9 +790,10 @@ static int local_set_display(struct vm_config *cfg, const struct vm_settings *ch
 static int local_set(struct driver *drv, const char *name, const struct vm_settings *changes,
 		     bool *at_next_start, char *err, size_t errlen)
 {
+	struct vm_nic old_nics[VM_MAX_NICS];
 	struct vm_info info = { 0 };
 	struct vm_config *cfg;
-	int lock, r;
+	int lock, r, nr_old;
 
 	*at_next_start = false;
 	r = local_require_vm(drv, name, err, errlen);
@@ -784,6 +809,10 @@ static int local_set(struct driver *drv, const char *name, const struct vm_setti
 			 name);
 		return -EINVAL;
 	}
+	if (changes->set_nics && (changes->nr_nics < 0 || changes->nr_nics > VM_MAX_NICS)) {
+		snprintf(err, errlen, "VM '%s': at most %d NICs", name, VM_MAX_NICS);
+		return -EINVAL;
+	}
 	lock = local_lock(drv, name, false, &info, &cfg, err, errlen);
 	if (lock < 0)
 		return lock;
@@ -794,6 +823,14 @@ static int local_set(struct driver *drv, const char *name, const struct vm_setti
 		if (changes->memory_mib)
 			cfg->memory_mib = changes->memory_mib;
 		r = local_set_display(cfg, changes, err, errlen);
+		if (!r && changes->set_nics) {
+			/* A NIC given without a MAC keeps the one it had. */
+			nr_old = cfg->nr_nics;
+			memcpy(old_nics, cfg->nics, sizeof(old_nics));
+			cfg->nr_nics = changes->nr_nics;
+			memcpy(cfg->nics, changes->nics, sizeof(cfg->nics));
+			r = local_nics_assign(drv, cfg, old_nics, nr_old, err, errlen);
+		}
 		if (!r)
 			r = store_write_config(local_store(drv), cfg, err, errlen);
 	}
@@ -885,7 +922,12 @@ static int local_clone(struct driver *drv, const char *name, const char *new_nam
 		snprintf(cfg->disks[i].path, sizeof(cfg->disks[i].path), "%s", dst);
 	}
 	snprintf(cfg->name, sizeof(cfg->name), "%s", new_name);
-	r = store_write_config(st, cfg, err, errlen);
+	/* Two VMs with one MAC on a segment confuse every switch. */
+	for (int i = 0; i < cfg->nr_nics; i++)
+		cfg->nics[i].mac[0] = '\0';
+	r = local_nics_assign(drv, cfg, NULL, 0, err, errlen);
+	if (!r)
+		r = store_write_config(st, cfg, err, errlen);
 	if (!r)
 		goto out;
 undo:
@@ -911,6 +953,7 @@ static int local_stats(struct driver *drv, const char *name, struct vm_stats *ou
 		       size_t errlen)
 {
 	struct json_object *data = NULL, *arr;
+	struct vm_config *cfg;
 	struct timespec ts;
 	int r;
 
@@ -944,6 +987,14 @@ static int local_stats(struct driver *drv, const char *name, struct vm_stats *ou
 	out->memory_rss_bytes = local_u64(data, "guest_rss_bytes");
 	out->vmm_rss_bytes = local_u64(data, "vmm_rss_bytes");
 	out->memory_bytes = local_u64(data, "memory_mib") << 20;
+	/* The networks are those the VM started with. */
+	cfg = malloc(sizeof(*cfg));
+	if (cfg && local_running_config(drv, name, cfg, err, errlen) < 0) {
+		free(cfg);
+		cfg = NULL;
+	}
+	local_nic_stats(data, cfg, out);
+	free(cfg);
 	json_object_put(data);
 	err[0] = '\0';
 	return 0;
@@ -975,31 +1026,58 @@ static int local_console_open(struct driver *drv, const char *name, int *fd, cha
 	return 0;
 }
 
+/* started.conf (vm.conf as it was when the running VMM started), parsed;
+ * -ENOENT when there is none (a VM started by hand). */
+static int local_read_started(struct driver *drv, const char *name, struct vm_config *out,
+			      char *err, size_t errlen)
+{
+	char path[VM_PATH_MAX], *text;
+	long n;
+	FILE *f;
+	int r;
+
+	if (local_runtime_file(drv, name, LOCAL_STARTED_CFG, path, sizeof(path))) {
+		snprintf(err, errlen, "VM '%s': runtime path too long", name);
+		return -ENAMETOOLONG;
+	}
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "VM '%s': cannot read '%s': %s", name, path, strerror(-r));
+		return r;
+	}
+	text = calloc(1, 1 << 20);
+	if (!text) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	n = (long)fread(text, 1, (1 << 20) - 1, f);
+	text[n > 0 ? n : 0] = '\0';
+	fclose(f);
+	r = store_config_from_ini(text, NULL, out, err, errlen);
+	free(text);
+	return r;
+}
+
+int local_running_config(struct driver *drv, const char *name, struct vm_config *out, char *err,
+			 size_t errlen)
+{
+	if (local_read_started(drv, name, out, err, errlen) == 0)
+		return 0;
+	return store_read_config(local_store(drv), name, out, err, errlen);
+}
+
 /* Did the running VMM start with a display? (What it started with is in
  * started.conf; a VM started by hand has none of ours.) */
 static bool local_started_with_display(struct driver *drv, const char *name)
 {
-	char path[VM_PATH_MAX], why[256], *text;
-	struct vm_config *cfg;
-	bool with = false;
-	long n;
-	FILE *f;
+	struct vm_config *cfg = malloc(sizeof(*cfg));
+	char why[256];
+	bool with;
 
-	if (local_runtime_file(drv, name, LOCAL_STARTED_CFG, path, sizeof(path)))
-		return false;
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	text = calloc(1, 1 << 20);
-	cfg = malloc(sizeof(*cfg));
-	if (text && cfg) {
-		n = (long)fread(text, 1, (1 << 20) - 1, f);
-		text[n > 0 ? n : 0] = '\0';
-		with = store_config_from_ini(text, NULL, cfg, why, sizeof(why)) == 0 &&
-		       cfg->display.enabled;
-	}
-	fclose(f);
-	free(text);
+	with = cfg && local_read_started(drv, name, cfg, why, sizeof(why)) == 0 &&
+	       cfg->display.enabled;
 	free(cfg);
 	return with;
 }
@@ -1113,6 +1191,14 @@ static const struct driver_ops local_ops = {
 	.console_open = local_console_open,
 	.console_dump = local_console_dump,
 	.vnc_open = local_vnc_open,
+	.net_list = local_net_list,
+	.net_get_config = local_net_get_config,
+	.net_define = local_net_define,
+	.net_undefine = local_net_undefine,
+	.net_start = local_net_start,
+	.net_stop = local_net_stop,
+	.net_set_autostart = local_net_set_autostart,
+	.net_forward = local_net_forward,
 };
 
 struct driver *local_driver_open(char *err, size_t errlen)
@@ -1123,7 +1209,10 @@ struct driver *local_driver_open(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (store_open(&ld->st, err, errlen)) {
+	/* A new store gets the `default` NAT network, so that a VM has a
+	 * network out of the box. */
+	if (store_open(&ld->st, err, errlen) ||
+	    store_ensure_default_network(&ld->st, err, errlen)) {
 		free(ld);
 		return NULL;
 	}

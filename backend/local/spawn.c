@@ -1,6 +1,7 @@
-/* Starting virtty-vmm: finding the binary and running its foreground
- * half (`--daemonize` returns once the VM is up) with its output captured,
- * so that `virtty start` can show the VMM's own error. */
+/* Starting virtty-vmm and virtty-netd: finding the binary and running its
+ * foreground half (`--daemonize` returns once the VM or the switch is up)
+ * with its output captured, so that `virtty start` and `virtty net-start`
+ * can show the program's own error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,10 +21,12 @@
 #define VIRTTY_BINDIR "/usr/local/bin"
 #endif
 
-void local_vmm_binary(char *buf, size_t len)
+/* $env, else prog beside our executable (or in the build tree's
+ * build_dir, seen from cli/), else VIRTTY_BINDIR/prog. */
+static void local_find_binary(const char *env_name, const char *prog, const char *build_dir,
+			      char *buf, size_t len)
 {
-	static const char *const beside[] = { "virtty-vmm", "../backend/vmm/virtty-vmm" };
-	const char *env = getenv("VIRTTY_VMM");
+	const char *env = getenv(env_name);
 	char self[PATH_MAX], *slash;
 	ssize_t n;
 
@@ -37,14 +40,25 @@ void local_vmm_binary(char *buf, size_t len)
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
-				snprintf(buf, len, "%s/%s", self, beside[i]);
-				if (access(buf, X_OK) == 0)
-					return;
-			}
+			snprintf(buf, len, "%s/%s", self, prog);
+			if (access(buf, X_OK) == 0)
+				return;
+			snprintf(buf, len, "%s/%s/%s", self, build_dir, prog);
+			if (access(buf, X_OK) == 0)
+				return;
 		}
 	}
-	snprintf(buf, len, "%s/virtty-vmm", VIRTTY_BINDIR);
+	snprintf(buf, len, "%s/%s", VIRTTY_BINDIR, prog);
+}
+
+void local_vmm_binary(char *buf, size_t len)
+{
+	local_find_binary("VIRTTY_VMM", "virtty-vmm", "../backend/vmm", buf, len);
+}
+
+void local_netd_binary(char *buf, size_t len)
+{
+	local_find_binary("VIRTTY_NETD", "virtty-netd", "../backend/netd", buf, len);
 }
 
 static int64_t local_now_ms(void)

@@ -403,6 +403,45 @@ START_TEST(define_errors_leave_nothing)
 }
 END_TEST
 
+/* A VM with NICs on the default (nat) network and on an internal one:
+ * starting it starts the internal network's switch, each NIC's counters
+ * are named after its network, and the switch cannot stop under it. */
+START_TEST(nics_start_their_networks_and_name_their_stats)
+{
+	struct net_config lan = { .name = "lan", .mode = NET_MODE_INTERNAL };
+	struct vm_settings set = { .set_nics = true, .nr_nics = 2,
+				   .nics = { { "default", "" }, { "lan", "" } } };
+	struct net_info *nets;
+	struct vm_stats stats;
+	bool later;
+	int n;
+
+	if (!getenv("VIRTTY_NETD") || access(getenv("VIRTTY_NETD"), X_OK)) {
+		fprintf(stderr, "nics_start_their_networks: skipped: no $VIRTTY_NETD\n");
+		return;
+	}
+	ck_assert_msg(drv->ops->net_define(drv, &lan, err, sizeof(err)) == 0, "%s", err);
+	define_vm("nets", guest_echo, 0);
+	ck_assert_msg(drv->ops->set(drv, "nets", &set, &later, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(drv->ops->start(drv, "nets", err, sizeof(err)) == 0, "start: %s", err);
+	ck_assert_int_eq(drv->ops->net_list(drv, &nets, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(nets[1].name, "lan");
+	ck_assert_int_eq(nets[1].state, NET_STATE_ACTIVE);
+	ck_assert_int_eq(nets[1].nr_running, 1);
+	free(nets);
+	ck_assert_msg(drv->ops->stats(drv, "nets", &stats, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(stats.nr_nics, 2);
+	ck_assert_str_eq(stats.nics[0].network, "default");
+	ck_assert_str_eq(stats.nics[1].network, "lan");
+	ck_assert_int_eq(strlen(stats.nics[1].mac), 17);
+	ck_assert_int_eq(drv->ops->net_stop(drv, "lan", err, sizeof(err)), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(err, "nets"));
+	ck_assert_int_eq(drv->ops->destroy(drv, "nets", err, sizeof(err)), 0);
+	ck_assert_msg(drv->ops->net_stop(drv, "lan", err, sizeof(err)) == 0, "%s", err);
+}
+END_TEST
+
 static int count_calls(void *opaque, uint64_t done, uint64_t total)
 {
 	(*(int *)opaque)++;
@@ -480,6 +519,7 @@ static Suite *driver_suite(void)
 	tcase_add_test(tc, concurrent_starts_start_one_vmm);
 	tcase_add_test(tc, define_errors_leave_nothing);
 	tcase_add_test(tc, clone_copies_disks);
+	tcase_add_test(tc, nics_start_their_networks_and_name_their_stats);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -500,6 +540,15 @@ int main(void)
 		fprintf(stderr, "SKIP: needs /dev/kvm, $VIRTTY_VMM and the test guests "
 				"(make check_DATA)\n");
 		return 77;
+	}
+	/* The networks case runs the switch from the build tree unless told. */
+	if (!getenv("VIRTTY_NETD")) {
+		char netd[600];
+
+		snprintf(netd, sizeof(netd), "%s/backend/netd/virtty-netd",
+			 builddir ? builddir : ".");
+		if (access(netd, X_OK) == 0)
+			setenv("VIRTTY_NETD", netd, 1);
 	}
 	sr = srunner_create(driver_suite());
 	srunner_run_all(sr, CK_NORMAL);
