@@ -4,7 +4,11 @@
  * wake the thread with an eventfd; port-forward changes from the control
  * socket are queued the same way and waited for. The thread has its own
  * seccomp filter (SANDBOX_NET: sockets, poll), so neither the vCPU filter
- * nor the main one needs socket creation for the guest's traffic. */
+ * nor the main one needs socket creation for the guest's traffic.
+ * Host isolation (net_filter.h) judges each guest frame on the vCPU, so a
+ * dropped frame is counted as the NIC's tx_dropped; the thread keeps the
+ * filter's view of the host's addresses current (netlink tells it when
+ * they change; it re-reads them at most once a second). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -14,17 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libslirp.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
+#include "net_filter.h"
 #include "net_slirp.h"
 #include "sandbox.h"
 
 #define NET_SLIRP_TXQ		   256 /* frames from the guest waiting for the thread */
 #define NET_SLIRP_MAX_TIMERS	   8
-#define NET_SLIRP_MAX_GUEST_ERRORS 10 /* messages printed, then quiet */
+#define NET_SLIRP_MAX_GUEST_ERRORS 10	/* messages printed, then quiet */
+#define NET_SLIRP_HOSTS_REFRESH_MS 1000 /* re-read the host's addresses at most this often */
 
 struct net_slirp_timer {
 	bool used;
@@ -53,6 +62,7 @@ struct net_slirp {
 	Slirp *slirp;
 	struct net_slirp_config cfg; /* cfg.fwds: the forwards active now */
 	int wakefd;
+	int nlfd; /* netlink: the host's addresses changed */
 	pthread_t thread;
 	bool started;
 
@@ -65,12 +75,16 @@ struct net_slirp {
 	struct net_slirp_frame txq[NET_SLIRP_TXQ];
 	unsigned int tx_first, tx_count;
 	struct net_slirp_cmd *cmds;
+	struct net_filter filter;
 
 	/* The thread's own (no lock). */
 	struct pollfd *pfds;
 	unsigned int nr_pfds, cap_pfds;
 	struct net_slirp_timer timers[NET_SLIRP_MAX_TIMERS];
 	int guest_errors;
+	bool hosts_stale;      /* netlink said so; re-read when the interval allows */
+	int64_t hosts_read_ms; /* when they were last read */
+	int hosts_errors;      /* failed re-reads reported */
 };
 
 /* ---- Option parsing ---- */
@@ -261,6 +275,10 @@ static ssize_t net_slirp_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct net_slirp *ns = opaque;
 
+	/* A port forward's client on the host opens the way back. */
+	pthread_mutex_lock(&ns->lock);
+	net_filter_to_guest(&ns->filter, buf, len);
+	pthread_mutex_unlock(&ns->lock);
 	/* Dropped frames are counted by the NIC; slirp need not know. */
 	netdev_deliver(&ns->nd, buf, len);
 	return (ssize_t)len;
@@ -450,6 +468,73 @@ static int net_slirp_do_hostfwd(struct net_slirp *ns, const struct netdev_hostfw
 	return 0;
 }
 
+/* ---- The host's addresses (on the thread) ---- */
+
+/* Netlink groups: any IPv4 or IPv6 address added or removed. */
+static int net_slirp_open_netlink(char *err, size_t errlen)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+				 .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = errno;
+
+		snprintf(err, errlen, "nic (user): cannot watch the host's addresses (netlink): %s",
+			 strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Empty the netlink socket; any message means "re-read". */
+static void net_slirp_netlink_drain(struct net_slirp *ns)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(ns->nlfd, buf, sizeof(buf), 0)) > 0 || (n < 0 && errno == EINTR))
+		ns->hosts_stale = true;
+	/* ENOBUFS: we missed messages; re-read anyway. */
+	if (n < 0 && errno == ENOBUFS)
+		ns->hosts_stale = true;
+}
+
+static int net_slirp_read_hosts(struct net_slirp *ns, char *err, size_t errlen)
+{
+	struct net_filter_hosts hosts; /* ~1.3 KiB: fine on the stack */
+	int r = net_filter_read_hosts(&hosts, err, errlen);
+
+	ns->hosts_read_ms = net_slirp_clock_ns(NULL) / 1000000;
+	if (r)
+		return r;
+	pthread_mutex_lock(&ns->lock);
+	net_filter_set_hosts(&ns->filter, &hosts);
+	pthread_mutex_unlock(&ns->lock);
+	ns->hosts_stale = false;
+	return 0;
+}
+
+/* Re-read when stale and the interval has passed; returns how long poll
+ * may sleep before the next re-read is due (UINT32_MAX: none due). */
+static uint32_t net_slirp_refresh_hosts(struct net_slirp *ns, int64_t now_ms)
+{
+	int64_t due = ns->hosts_read_ms + NET_SLIRP_HOSTS_REFRESH_MS;
+	char msg[256];
+
+	if (!ns->hosts_stale)
+		return UINT32_MAX;
+	if (now_ms < due)
+		return (uint32_t)(due - now_ms);
+	/* On failure the old addresses stay and we try again later. */
+	if (net_slirp_read_hosts(ns, msg, sizeof(msg)) &&
+	    ns->hosts_errors++ < NET_SLIRP_MAX_GUEST_ERRORS)
+		fprintf(stderr, "virtty-vmm: nic (user): %s\n", msg);
+	return ns->hosts_stale ? NET_SLIRP_HOSTS_REFRESH_MS : UINT32_MAX;
+}
+
 /* ---- The thread ---- */
 
 static void net_slirp_run_timers(struct net_slirp *ns, int64_t now_ms)
@@ -544,10 +629,15 @@ static void *net_slirp_thread(void *arg)
 		int64_t now_ms = net_slirp_clock_ns(NULL) / 1000000;
 		int n;
 
+		uint32_t hosts_timeout = net_slirp_refresh_hosts(ns, now_ms);
+
 		ns->nr_pfds = 0;
 		net_slirp_add_poll(ns->wakefd, SLIRP_POLL_IN, ns);
+		net_slirp_add_poll(ns->nlfd, SLIRP_POLL_IN, ns);
 		slirp_pollfds_fill(ns->slirp, &timeout, net_slirp_add_poll, ns);
 		timeout = net_slirp_timer_timeout(ns, now_ms, timeout);
+		if (hosts_timeout < timeout)
+			timeout = hosts_timeout;
 		n = poll(ns->pfds, ns->nr_pfds, timeout == UINT32_MAX ? -1 : (int)timeout);
 		if (n < 0 && errno != EINTR)
 			fprintf(stderr, "virtty-vmm: nic (user): poll: %s\n", strerror(errno));
@@ -558,6 +648,8 @@ static void *net_slirp_thread(void *arg)
 				/* nothing to drain */
 			}
 		}
+		if (ns->nr_pfds > 1 && (ns->pfds[1].revents & POLLIN))
+			net_slirp_netlink_drain(ns);
 		slirp_pollfds_poll(ns->slirp, n < 0, net_slirp_get_revents, ns);
 		net_slirp_run_timers(ns, net_slirp_clock_ns(NULL) / 1000000);
 	}
@@ -577,7 +669,9 @@ static int net_slirp_send(struct netdev *nd, const void *frame, size_t len)
 		return -ENOBUFS;
 	memcpy(copy, frame, len);
 	pthread_mutex_lock(&ns->lock);
-	if (ns->tx_count == NET_SLIRP_TXQ || ns->stopping) {
+	/* Host isolation: counted by the NIC as tx_dropped, like a full queue. */
+	if (ns->tx_count == NET_SLIRP_TXQ || ns->stopping ||
+	    net_filter_from_guest(&ns->filter, copy, len) == NET_FILTER_DROP) {
 		pthread_mutex_unlock(&ns->lock);
 		free(copy);
 		return -ENOBUFS;
@@ -660,6 +754,8 @@ static void net_slirp_free(struct netdev *nd)
 		slirp_cleanup(ns->slirp);
 	if (ns->wakefd >= 0)
 		close(ns->wakefd);
+	if (ns->nlfd >= 0)
+		close(ns->nlfd);
 	free(ns->pfds);
 	pthread_cond_destroy(&ns->cond);
 	pthread_mutex_destroy(&ns->lock);
@@ -677,6 +773,7 @@ static const struct netdev_ops net_slirp_ops = {
 struct netdev *net_slirp_new(const struct net_slirp_config *cfg, char *err, size_t errlen)
 {
 	struct net_slirp *ns = calloc(1, sizeof(*ns));
+	char msg[256];
 	SlirpConfig sc = {
 	    .version = 4,
 	    .restricted = 0,
@@ -697,6 +794,7 @@ struct netdev *net_slirp_new(const struct net_slirp_config *cfg, char *err, size
 		return NULL;
 	}
 	ns->nd.ops = &net_slirp_ops;
+	ns->nlfd = -1;
 	ns->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&ns->lock, NULL);
 	pthread_cond_init(&ns->cond, NULL);
@@ -706,6 +804,15 @@ struct netdev *net_slirp_new(const struct net_slirp_config *cfg, char *err, size
 	}
 	if (net_slirp_config_check(cfg, err, errlen))
 		goto fail;
+	net_filter_init(&ns->filter, cfg->net, cfg->mask, cfg->gateway, cfg->dns);
+	ns->nlfd = net_slirp_open_netlink(err, errlen);
+	if (ns->nlfd < 0)
+		goto fail;
+	/* Subscribed first, then read: no change falls in between. */
+	if (net_slirp_read_hosts(ns, msg, sizeof(msg))) {
+		snprintf(err, errlen, "nic (user): %s", msg);
+		goto fail;
+	}
 	ns->cfg = *cfg;
 	ns->cfg.nr_fwds = 0; /* the active ones, added below */
 	ns->slirp = slirp_new(&sc, &net_slirp_callbacks, ns);
@@ -714,8 +821,6 @@ struct netdev *net_slirp_new(const struct net_slirp_config *cfg, char *err, size
 		goto fail;
 	}
 	for (int i = 0; i < cfg->nr_fwds; i++) {
-		char msg[256];
-
 		if (net_slirp_do_hostfwd(ns, &cfg->fwds[i], true, msg, sizeof(msg))) {
 			snprintf(err, errlen, "--nic user: %s", msg);
 			goto fail;
