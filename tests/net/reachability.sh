@@ -102,7 +102,9 @@ ser, ctl, vmmctl, cmd = sys.argv[1:5]
 def probes():
     out = subprocess.run([vmmctl, ctl, '{"cmd":"serial-dump"}'], capture_output=True, text=True).stdout
     text = json.loads(out)["data"]["output"]
-    return [l for l in text.splitlines() if l.startswith("PROBE ")]
+    # Only whole lines: the guest may be half-way through printing one.
+    lines = text.replace("\r", "").split("\n")[:-1]
+    return [l for l in lines if l.startswith("PROBE ")]
 before = len(probes())
 s = socket.socket(socket.AF_UNIX)
 s.connect(ser)
@@ -137,7 +139,7 @@ start_vm()
 	fi
 	i=0
 	while [ "$i" -lt 240 ]; do
-		line=$("$CTL" "$work/$1.ctl" '{"cmd":"serial-dump"}' 2>/dev/null | grep -o 'netnode: ready ip [0-9.]*')
+		line=$("$CTL" "$work/$1.ctl" '{"cmd":"serial-dump"}' 2>/dev/null | grep -o 'netnode: ready ip [0-9.]*/' | tr -d /)
 		[ -n "$line" ] && break
 		sleep 0.25
 		i=$((i + 1))
