@@ -65,6 +65,8 @@ struct vm_config {
 	struct vm_display display;
 	int nr_nics;
 	struct vm_nic nics[VM_MAX_NICS];
+	char cdrom[VM_PATH_MAX];         /* an ISO to install from ("" = none);
+					  * libvirt connections with firmware only */
 };
 
 /* A disk the define operation should create (`--disk new:SIZE`): the
@@ -183,6 +185,28 @@ struct net_info {
 	char reason[128];      /* why failed, "" otherwise */
 };
 
+/* What a driver tells its user without being asked (libvirt domain
+ * events; the local driver has none and is polled). Called from the
+ * driver's own thread: copy what you need and return quickly. */
+struct driver_events {
+	/* A VM changed state, appeared (defined) or disappeared (undefined:
+	 * gone = true). */
+	void (*vm_changed)(void *opaque, const char *name, enum vm_state state, bool gone);
+	/* The connection broke (the host went away); the user may reconnect. */
+	void (*disconnected)(void *opaque, const char *why);
+	void *opaque;
+};
+
+/* Credentials a connection asks for (libvirt's auth callback: a password
+ * for qemu+ssh:// without keys, a SASL user name). prompt is what to show;
+ * echo false for secrets. Fill answer (NUL-terminated) and return 0, or
+ * return -ECANCELED. May be called from any thread while driver_open_auth
+ * runs. */
+struct driver_auth {
+	int (*ask)(void *opaque, const char *prompt, bool echo, char *answer, size_t len);
+	void *opaque;
+};
+
 /* Progress of a long operation (clone, disk creation): called now and
  * then with bytes done out of total; return non-zero to cancel. */
 struct progress {
@@ -243,6 +267,21 @@ struct driver_ops {
 	 * state's error) when it does not run; err says which. */
 	int (*vnc_open)(struct driver *drv, const char *name, int *fd, char *err, size_t errlen);
 
+	/* Optional (NULL when the driver has none). */
+	/* Get state changes pushed (NULL ev: stop). */
+	int (*set_events)(struct driver *drv, const struct driver_events *ev, char *err,
+			  size_t errlen);
+	/* What define would create, for the user to read before it happens:
+	 * libvirt domain XML, or the local store's vm.conf. malloc'd. */
+	int (*define_preview)(struct driver *drv, const struct vm_config *cfg,
+			      const struct vm_new_disk *new_disks, int nr_new_disks, char **text,
+			      char *err, size_t errlen);
+	/* Save a running VM's memory to path and stop it / start it again from
+	 * there. */
+	int (*save)(struct driver *drv, const char *name, const char *path, char *err,
+		    size_t errlen);
+	int (*restore)(struct driver *drv, const char *path, char *err, size_t errlen);
+
 	/* Networks. NULL when a driver has none. */
 	int (*net_list)(struct driver *drv, struct net_info **out, int *count, char *err,
 			size_t errlen);
@@ -271,9 +310,16 @@ struct driver {
 	void *priv;
 };
 
-/* Open a connection: NULL, "" or "local" for the local driver; libvirt
- * URIs later. Returns NULL with a message on failure. */
+/* Open a connection: NULL, "" or "local" for the local driver; any other
+ * URI goes to libvirt (qemu:///system, qemu+ssh://user@host/system,
+ * test:///default). Returns NULL with a message on failure (libvirt's own
+ * message for libvirt URIs). driver_open_auth also answers credential
+ * questions through auth (driver_open: none can be answered). */
 struct driver *driver_open(const char *uri, char *err, size_t errlen);
+struct driver *driver_open_auth(const char *uri, const struct driver_auth *auth, char *err,
+				size_t errlen);
+/* Is this URI the local driver's? */
+bool driver_uri_is_local(const char *uri);
 void driver_close(struct driver *drv);
 
 /* Is this a valid VM (or network) name? If not, err says why. */
