@@ -38,14 +38,15 @@ static WINDOW *app_input_win;
 
 /* Keys that work on every screen that does not take them itself. */
 static const struct keybar_item app_global_keybar[] = {
-    {"F1", "Help", KEY_F(1)}, {"Tab", "Host", '\t'}, {"t", "Theme", 't'},
-    {"q", "Quit", 'q'},	      {NULL, NULL, 0},
+    {"F1", "Help", KEY_F(1)}, {"Tab", "Host", '\t'}, {"N", "Networks", 'N'},
+    {"t", "Theme", 't'},      {"q", "Quit", 'q'},    {NULL, NULL, 0},
 };
 
 static const struct tui_binding app_global_help[] = {
     {"Everywhere", NULL},
     {"?, F1", "this help"},
     {"Tab, h", "switch between the VM list and the host dashboard"},
+    {"N", "networks view (from the VM list or the dashboard)"},
     {"t", "next colour theme (the choice is saved)"},
     {"Ctrl-L", "repaint the whole screen"},
     {"q, F10", "quit (running VMs keep running)"},
@@ -498,6 +499,14 @@ static enum tui_result app_global_key(struct tui *tui, int key)
 			return TUI_IGNORED;
 		}
 		return TUI_REDRAW;
+	case 'N':
+		/* The networks view sits over the list (or the dashboard): Esc
+		 * or Tab goes back to where it was opened. */
+		if (top && (top->ops == &screen_list_ops || top->ops == &screen_host_ops)) {
+			tui_push_screen(tui, tui_screen_new(&screen_networks_ops, NULL));
+			return TUI_REDRAW;
+		}
+		return TUI_IGNORED;
 	case 27: /* Esc backs out of any screen above the list */
 		if (tui->depth > 1) {
 			tui_pop_screen(tui);
@@ -773,6 +782,7 @@ static void app_free(struct tui *tui)
 		if (tui->wake_pipe[i] >= 0)
 			close(tui->wake_pipe[i]);
 	free(tui->model.vms);
+	free(tui->model.nets);
 	free(tui->model.host_hist);
 	pthread_mutex_destroy(&tui->model.lock);
 	pthread_mutex_destroy(&tui->status_lock);

@@ -12,11 +12,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/netcfg.h"
 #include "tui.h"
 
 #define SAMPLER_QUEUE_MAX 256
 
-enum sampler_job_kind { JOB_ACTION, JOB_CONFIG, JOB_SET, JOB_CLONE, JOB_CONSOLE, JOB_DEFINE };
+enum sampler_job_kind {
+	JOB_ACTION,
+	JOB_CONFIG,
+	JOB_SET,
+	JOB_CLONE,
+	JOB_CONSOLE,
+	JOB_DEFINE,
+	JOB_NET,
+	JOB_NET_CONFIG,
+};
 
 struct sampler_job {
 	enum sampler_job_kind kind;
@@ -25,6 +35,8 @@ struct sampler_job {
 	struct vm_settings settings;	    /* JOB_SET */
 	char new_name[VM_NAME_MAX + 1]; /* JOB_CLONE */
 	struct tui_define_request *define; /* JOB_DEFINE: heap, the worker frees it */
+	struct tui_net_request *net;	   /* JOB_NET: heap, the worker frees it */
+	uint64_t seq;			   /* JOB_NET: its number */
 };
 
 struct tui_sampler {
@@ -44,6 +56,8 @@ struct tui_sampler {
 	 * sample to the next. */
 	struct tui_vm *rows;
 	int nr_rows;
+	struct tui_net *nets;
+	int nr_nets;
 	struct hoststat host;
 	bool host_ok;
 
@@ -109,6 +123,39 @@ static double sampler_rate(uint64_t older, uint64_t newer, uint64_t dt_ns)
 	return (double)(newer - older) * 1e9 / (double)dt_ns;
 }
 
+/* Per-NIC rates and graphs from the previous counters of the same NIC
+ * (same MAC at the same index: a NIC list changed by a restart starts
+ * its graphs afresh). */
+static void sampler_update_nics(struct tui_vm *row, const struct vm_stats *st)
+{
+	int n = st->nr_nics < 0 ? 0 : st->nr_nics > VM_MAX_NICS ? VM_MAX_NICS : st->nr_nics;
+	uint64_t dt = row->have_prev && st->timestamp_ns > row->prev.timestamp_ns
+			  ? st->timestamp_ns - row->prev.timestamp_ns
+			  : 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct vm_nic_stats *cur = &st->nics[i];
+		struct tui_vm_nic *nic = &row->nics[i];
+		bool same = i < row->nr_nics && !strcmp(nic->mac, cur->mac);
+
+		if (!same) {
+			memset(nic, 0, sizeof(*nic));
+			snprintf(nic->mac, sizeof(nic->mac), "%s", cur->mac);
+		}
+		snprintf(nic->network, sizeof(nic->network), "%s", cur->network);
+		nic->rx_dropped = cur->rx_dropped;
+		nic->tx_dropped = cur->tx_dropped;
+		if (!same || !dt || i >= row->prev.nr_nics ||
+		    strcmp(row->prev.nics[i].mac, cur->mac))
+			continue;
+		nic->rx_rate = sampler_rate(row->prev.nics[i].rx_bytes, cur->rx_bytes, dt);
+		nic->tx_rate = sampler_rate(row->prev.nics[i].tx_bytes, cur->tx_bytes, dt);
+		history_push(&nic->rx_hist, (float)nic->rx_rate);
+		history_push(&nic->tx_hist, (float)nic->tx_rate);
+	}
+	row->nr_nics = n;
+}
+
 /* One VM's stats into its row: rates from the previous counters. */
 static void sampler_update_stats(struct tui_sampler *s, struct tui_vm *row)
 {
@@ -129,6 +176,11 @@ static void sampler_update_stats(struct tui_sampler *s, struct tui_vm *row)
 		history_push(&row->disk_hist, 0);
 		history_push(&row->net_hist, 0);
 		history_push(&row->mem_hist, 0);
+		for (int i = 0; i < row->nr_nics; i++) {
+			row->nics[i].rx_rate = row->nics[i].tx_rate = 0;
+			history_push(&row->nics[i].rx_hist, 0);
+			history_push(&row->nics[i].tx_hist, 0);
+		}
 		return;
 	}
 	row->has_stats = true;
@@ -149,6 +201,7 @@ static void sampler_update_stats(struct tui_sampler *s, struct tui_vm *row)
 		history_push(&row->disk_hist, (float)(row->disk_rd_rate + row->disk_wr_rate));
 		history_push(&row->net_hist, (float)(row->net_rx_rate + row->net_tx_rate));
 	}
+	sampler_update_nics(row, &st);
 	row->prev = st;
 	row->have_prev = true;
 }
@@ -172,6 +225,66 @@ static void sampler_push_host(struct tui_host_history *hh, const struct host_sam
 	history_push(&hh->net_tx, (float)hs->net_tx_bps);
 }
 
+static struct tui_net *sampler_find_net(struct tui_net *nets, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(nets[i].info.name, name))
+			return &nets[i];
+	return NULL;
+}
+
+/* The networks with their rates (from the previous counters) and graphs.
+ * Returns 0, or the driver's error (the previous list is kept). */
+static int sampler_sample_nets(struct tui_sampler *s, char *err, size_t errlen)
+{
+	struct driver *drv = s->tui->drv;
+	struct net_info *infos = NULL;
+	struct tui_net *nets;
+	uint64_t now = tui_now_ns();
+	int n = 0, r;
+
+	r = drv->ops->net_list(drv, &infos, &n, err, errlen);
+	if (r)
+		return r;
+	nets = calloc(n ? (size_t)n : 1, sizeof(*nets));
+	if (!nets) {
+		free(infos);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		struct tui_net *old = sampler_find_net(s->nets, s->nr_nets, infos[i].name);
+		struct tui_net *net = &nets[i];
+
+		if (old)
+			*net = *old;
+		net->info = infos[i];
+		/* A switch that restarted counts from 0 again: no rate then. */
+		if (net->have_prev && now > net->prev_ns && net->info.rx_bytes >= net->prev_rx &&
+		    net->info.tx_bytes >= net->prev_tx) {
+			net->rx_rate =
+			    sampler_rate(net->prev_rx, net->info.rx_bytes, now - net->prev_ns);
+			net->tx_rate =
+			    sampler_rate(net->prev_tx, net->info.tx_bytes, now - net->prev_ns);
+		} else {
+			net->rx_rate = net->tx_rate = 0;
+		}
+		if (net->have_prev) {
+			history_push(&net->rx_hist, (float)net->rx_rate);
+			history_push(&net->tx_hist, (float)net->tx_rate);
+		}
+		net->prev_rx = net->info.rx_bytes;
+		net->prev_tx = net->info.tx_bytes;
+		net->prev_ns = now;
+		net->have_prev = true;
+	}
+	free(infos);
+	free(s->nets);
+	s->nets = nets;
+	s->nr_nets = n;
+	return 0;
+}
+
 /* One round: list, stats, host; then publish under the model lock. */
 static void sampler_sample(struct tui_sampler *s)
 {
@@ -180,8 +293,8 @@ static void sampler_sample(struct tui_sampler *s)
 	struct vm_info *infos = NULL;
 	struct tui_vm *rows = NULL;
 	struct host_sample hs;
-	char err[256] = "";
-	int n = 0, r;
+	char err[256] = "", net_err[256] = "";
+	int n = 0, r, rn = -ENOTSUP;
 	bool host_ok = false;
 
 	r = drv->ops->list(drv, &infos, &n, err, sizeof(err));
@@ -208,6 +321,9 @@ static void sampler_sample(struct tui_sampler *s)
 	}
 	free(infos);
 
+	if (drv->ops->net_list)
+		rn = sampler_sample_nets(s, net_err, sizeof(net_err));
+
 	if (s->host_ok && !hoststat_sample(&s->host, &hs))
 		host_ok = true;
 
@@ -226,6 +342,23 @@ static void sampler_sample(struct tui_sampler *s)
 	} else {
 		snprintf(tui->model.list_error, sizeof(tui->model.list_error), "%s",
 			 err[0] ? err : strerror(-r));
+	}
+	tui->model.nets_supported = drv->ops->net_list != NULL;
+	if (!rn) {
+		struct tui_net *copy =
+		    malloc(sizeof(*copy) * (size_t)(s->nr_nets ? s->nr_nets : 1));
+
+		if (copy) {
+			memcpy(copy, s->nets, sizeof(*copy) * (size_t)s->nr_nets);
+			free(tui->model.nets);
+			tui->model.nets = copy;
+			tui->model.nr_nets = s->nr_nets;
+		}
+		tui->model.nets_listed = true;
+		tui->model.nets_error[0] = '\0';
+	} else if (drv->ops->net_list) {
+		snprintf(tui->model.nets_error, sizeof(tui->model.nets_error), "%s",
+			 net_err[0] ? net_err : strerror(-rn));
 	}
 	if (host_ok) {
 		tui->model.host = hs;
@@ -515,6 +648,148 @@ static void sampler_run_define(struct tui_sampler *s, struct sampler_job *job)
 	tui_wake(tui);
 }
 
+/* ---- networks (screen-networks.c, wizard-newnet.c) ---- */
+
+/* What the status line says once a network operation was accepted. */
+static void sampler_net_done(const struct tui_net_request *req, char *buf, size_t len)
+{
+	char fwd[128];
+
+	switch (req->op) {
+	case TUI_NET_START:
+		snprintf(buf, len, "network '%s' started", req->name);
+		break;
+	case TUI_NET_STOP:
+		snprintf(buf, len, "network '%s' stopped", req->name);
+		break;
+	case TUI_NET_UNDEFINE:
+		snprintf(buf, len, "network '%s' deleted", req->name);
+		break;
+	case TUI_NET_AUTOSTART:
+		snprintf(buf, len, "network '%s': autostart %s", req->name,
+			 req->autostart ? "on" : "off");
+		break;
+	case TUI_NET_FORWARD_ADD:
+	case TUI_NET_FORWARD_REMOVE:
+		netcfg_format_forward(&req->fwd, fwd, sizeof(fwd));
+		snprintf(buf, len, "network '%s': port forward %s %s", req->name, fwd,
+			 req->op == TUI_NET_FORWARD_ADD ? "added" : "removed");
+		break;
+	case TUI_NET_DEFINE:
+		snprintf(buf, len, "network '%s' created%s", req->name,
+			 req->start ? " and started" : "");
+		break;
+	}
+}
+
+/* Run req. A network defined but not started is a success with a
+ * remark in *warn (the wizard's job is done; the status line says why
+ * it does not run). */
+static int sampler_net_call(struct driver *drv, const struct tui_net_request *req, char *err,
+			    size_t errlen, char *warn, size_t warnlen)
+{
+	const struct driver_ops *ops = drv->ops;
+	int r;
+
+	if (!ops->net_list) {
+		snprintf(err, errlen, "this connection has no networks");
+		return -ENOTSUP;
+	}
+	switch (req->op) {
+	case TUI_NET_START:
+		return ops->net_start(drv, req->name, err, errlen);
+	case TUI_NET_STOP:
+		return ops->net_stop(drv, req->name, err, errlen);
+	case TUI_NET_UNDEFINE:
+		return ops->net_undefine(drv, req->name, err, errlen);
+	case TUI_NET_AUTOSTART:
+		return ops->net_set_autostart(drv, req->name, req->autostart, err, errlen);
+	case TUI_NET_FORWARD_ADD:
+	case TUI_NET_FORWARD_REMOVE:
+		return ops->net_forward(drv, req->name, &req->fwd, req->op == TUI_NET_FORWARD_ADD,
+					err, errlen);
+	case TUI_NET_DEFINE:
+		r = ops->net_define(drv, &req->cfg, err, errlen);
+		/* nat networks have nothing to run: they are always active. */
+		if (!r && req->start && req->cfg.mode != NET_MODE_NAT) {
+			char serr[400] = "";
+			int rs = ops->net_start(drv, req->name, serr, sizeof(serr));
+
+			if (rs)
+				snprintf(warn, warnlen, "network '%s' created but not started: %s",
+					 req->name, serr[0] ? serr : strerror(-rs));
+		}
+		return r;
+	}
+	return -EINVAL;
+}
+
+static void sampler_run_net(struct tui_sampler *s, struct sampler_job *job)
+{
+	struct tui *tui = s->tui;
+	struct tui_net_request *req = job->net;
+	char err[512] = "", warn[512] = "", done[256];
+	int r;
+
+	r = sampler_net_call(tui->drv, req, err, sizeof(err), warn, sizeof(warn));
+	if (r && !err[0])
+		snprintf(err, sizeof(err), "network '%s': %s", req->name, strerror(-r));
+	pthread_mutex_lock(&tui->model.lock);
+	tui->model.net_reply.seq = job->seq;
+	tui->model.net_reply.op = req->op;
+	snprintf(tui->model.net_reply.name, sizeof(tui->model.net_reply.name), "%s", req->name);
+	tui->model.net_reply.rc = r;
+	snprintf(tui->model.net_reply.error, sizeof(tui->model.net_reply.error), "%s",
+		 r ? err : warn);
+	tui->model.generation++;
+	pthread_mutex_unlock(&tui->model.lock);
+	if (r) {
+		tui_status(tui, TUI_STATUS_ERROR, "%s", err);
+	} else if (warn[0]) {
+		tui_status(tui, TUI_STATUS_ERROR, "%s", warn);
+	} else {
+		sampler_net_done(req, done, sizeof(done));
+		tui_status(tui, TUI_STATUS_INFO, "%s", done);
+	}
+	/* The forwards list and details show the definition: read it again. */
+	pthread_mutex_lock(&tui->model.lock);
+	r = strcmp(tui->model.net_config.name, req->name);
+	pthread_mutex_unlock(&tui->model.lock);
+	if (!r && req->op != TUI_NET_UNDEFINE)
+		tui_request_net_config(tui, req->name);
+	free(req);
+	job->net = NULL;
+	tui_request_refresh(tui);
+}
+
+static void sampler_run_net_config(struct tui_sampler *s, const struct sampler_job *job)
+{
+	struct tui *tui = s->tui;
+	struct net_config *cfg = calloc(1, sizeof(*cfg));
+	char err[256] = "";
+	int r = -ENOMEM;
+
+	if (cfg && !tui->drv->ops->net_get_config) {
+		r = -ENOTSUP;
+		snprintf(err, sizeof(err), "this connection has no networks");
+	} else if (cfg) {
+		r = tui->drv->ops->net_get_config(tui->drv, job->name, cfg, err, sizeof(err));
+	}
+	pthread_mutex_lock(&tui->model.lock);
+	if (!strcmp(tui->model.net_config.name, job->name)) {
+		tui->model.net_config.ready = true;
+		tui->model.net_config.rc = r;
+		snprintf(tui->model.net_config.error, sizeof(tui->model.net_config.error), "%s",
+			 r ? (err[0] ? err : strerror(-r)) : "");
+		if (!r)
+			tui->model.net_config.config = *cfg;
+		tui->model.generation++;
+	}
+	pthread_mutex_unlock(&tui->model.lock);
+	free(cfg);
+	tui_wake(tui);
+}
+
 static void *sampler_worker(void *arg)
 {
 	struct tui_sampler *s = arg;
@@ -532,7 +807,7 @@ static void *sampler_worker(void *arg)
 		job = s->queue[s->q_head];
 		s->q_head = (s->q_head + 1) % SAMPLER_QUEUE_MAX;
 		s->q_count--;
-		s->defining = job.kind == JOB_DEFINE;
+		s->defining = job.kind == JOB_DEFINE || job.kind == JOB_NET;
 		pthread_mutex_unlock(&s->lock);
 
 		if (job.kind == JOB_ACTION)
@@ -545,6 +820,10 @@ static void *sampler_worker(void *arg)
 			sampler_run_clone(s, &job);
 		else if (job.kind == JOB_DEFINE)
 			sampler_run_define(s, &job);
+		else if (job.kind == JOB_NET)
+			sampler_run_net(s, &job);
+		else if (job.kind == JOB_NET_CONFIG)
+			sampler_run_net_config(s, &job);
 		else
 			sampler_run_config(s, &job);
 	}
@@ -674,6 +953,45 @@ int tui_request_define(struct tui *tui, const struct tui_define_request *req)
 	return r;
 }
 
+int tui_request_net(struct tui *tui, const struct tui_net_request *req, uint64_t *seq)
+{
+	struct sampler_job job = {.kind = JOB_NET};
+	int r;
+
+	job.net = malloc(sizeof(*job.net));
+	if (!job.net)
+		return -ENOMEM;
+	*job.net = *req;
+	snprintf(job.name, sizeof(job.name), "%s", req->name);
+	pthread_mutex_lock(&tui->model.lock);
+	job.seq = ++tui->model.net_seq;
+	pthread_mutex_unlock(&tui->model.lock);
+	r = sampler_enqueue(tui, &job);
+	if (r) {
+		free(job.net);
+		if (r == -EAGAIN)
+			tui_status(tui, TUI_STATUS_ERROR,
+				   "too many actions waiting; try again in a moment");
+		return r;
+	}
+	if (seq)
+		*seq = job.seq;
+	return 0;
+}
+
+int tui_request_net_config(struct tui *tui, const char *name)
+{
+	struct sampler_job job = {.kind = JOB_NET_CONFIG};
+
+	snprintf(job.name, sizeof(job.name), "%s", name);
+	pthread_mutex_lock(&tui->model.lock);
+	memset(&tui->model.net_config, 0, sizeof(tui->model.net_config));
+	snprintf(tui->model.net_config.name, sizeof(tui->model.net_config.name), "%s", name);
+	tui->model.generation++;
+	pthread_mutex_unlock(&tui->model.lock);
+	return sampler_enqueue(tui, &job);
+}
+
 void tui_request_refresh(struct tui *tui)
 {
 	struct tui_sampler *s = tui->sampler;
@@ -789,9 +1107,15 @@ void tui_sampler_stop(struct tui *tui)
 	pthread_cond_destroy(&s->work_cond);
 	pthread_mutex_destroy(&s->lock);
 	/* Defines queued but never run (the user quit meanwhile). */
-	for (int i = 0; i < s->q_count; i++)
-		if (s->queue[(s->q_head + i) % SAMPLER_QUEUE_MAX].kind == JOB_DEFINE)
-			free(s->queue[(s->q_head + i) % SAMPLER_QUEUE_MAX].define);
+	for (int i = 0; i < s->q_count; i++) {
+		struct sampler_job *job = &s->queue[(s->q_head + i) % SAMPLER_QUEUE_MAX];
+
+		if (job->kind == JOB_DEFINE)
+			free(job->define);
+		else if (job->kind == JOB_NET)
+			free(job->net);
+	}
 	free(s->rows);
+	free(s->nets);
 	free(s);
 }

@@ -55,6 +55,7 @@ static const struct tui_binding details_help[] = {
     {"Left/Right", "previous/next section"},
     {"Up/Down", "Hardware: move; Overview: scroll"},
     {"Enter", "Hardware: change the vCPUs, memory or display"},
+    {"2", "Performance: CPU, memory, disk, and rx/tx of each NIC"},
     {"s", "start"},
     {"d", "shut down (asks the guest)"},
     {"p", "pause, or resume a paused VM"},
@@ -224,7 +225,13 @@ static void details_draw_overview(struct tui *tui, struct details_state *st, WIN
 	else
 		details_line(&dl, "Display", theme_attr(THEME_DIM), "%s", "none");
 	details_line(&dl, "Console", normal, "%s", "serial");
-	/* No networks yet: nothing can know the guest's addresses. */
+	for (int i = 0; i < cfg->nr_nics && i < VM_MAX_NICS; i++)
+		details_line(&dl, i ? "" : "NICs", normal, "%s (%s)", cfg->nics[i].network,
+			     cfg->nics[i].mac[0] ? cfg->nics[i].mac : "MAC chosen at start");
+	if (!cfg->nr_nics)
+		details_line(&dl, "NICs", theme_attr(THEME_DIM), "%s", "none");
+	/* The VMM hands out addresses by DHCP without telling anyone which:
+	 * the guest knows its address, the host does not. */
 	details_line(&dl, "IP", theme_attr(THEME_DIM), "%s", "unknown");
 }
 
@@ -254,10 +261,61 @@ static void details_draw_graph(struct tui *tui, WINDOW *win, int y, int h, int c
 		graph_draw(win, y + 1, 1, h - 1, w, hist, max, tui->graph_style);
 }
 
+/* One NIC: its label line, then rx on the left half and tx on the right. */
+static void details_draw_nic(struct tui *tui, WINDOW *win, int y, int h, int cols, int index,
+			     int count, const struct tui_vm_nic *nic)
+{
+	int per_cell = tui->graph_style == GRAPH_BRAILLE ? 2 : 1;
+	int half = (cols - 3) / 2, shown;
+	char label[24], v[VM_NAME_MAX + 128], a[32], b[32], span[32];
+
+	if (h < 1)
+		return;
+	/* One NIC is "the network", as before NICs had graphs of their own. */
+	if (count == 1)
+		snprintf(label, sizeof(label), "Network");
+	else
+		snprintf(label, sizeof(label), "NIC %d", index);
+	cli_format_rate(nic->rx_rate, a, sizeof(a));
+	cli_format_rate(nic->tx_rate, b, sizeof(b));
+	snprintf(v, sizeof(v), "rx %s, tx %s  on %s%s", a, b,
+		 nic->network[0] ? nic->network : nic->mac,
+		 nic->rx_dropped || nic->tx_dropped ? " (drops)" : "");
+	shown = nic->rx_hist.count < half * per_cell ? nic->rx_hist.count : half * per_cell;
+	details_format_span(shown, tui->model.interval_ms ? tui->model.interval_ms : 1000, span,
+			    sizeof(span));
+	wattrset(win, theme_attr(THEME_HEADER));
+	tui_put(win, y, 1, 10, label, false);
+	wattrset(win, theme_attr(THEME_NORMAL));
+	tui_put(win, y, 11, cols - 12, v, false);
+	wattrset(win, theme_attr(THEME_DIM));
+	if (cols > (int)strlen(span) + 60)
+		tui_put(win, y, cols - 1 - (int)strlen(span), (int)strlen(span), span, false);
+	wattrset(win, theme_attr(THEME_NORMAL));
+	if (h < 2 || half < 4)
+		return;
+	/* rx and tx share one scale: which way the traffic goes shows. */
+	float max = history_max(&nic->rx_hist, 0);
+
+	if (history_max(&nic->tx_hist, 0) > max)
+		max = history_max(&nic->tx_hist, 0);
+	graph_draw(win, y + 1, 1, h - 1, half, &nic->rx_hist, max, tui->graph_style);
+	graph_draw(win, y + 1, 2 + half, h - 1, half, &nic->tx_hist, max, tui->graph_style);
+	if (h > 2) {
+		wattrset(win, theme_attr(THEME_DIM));
+		tui_put(win, y + 1, 1, 3, "rx", false);
+		tui_put(win, y + 1, 2 + half, 3, "tx", false);
+		wattrset(win, theme_attr(THEME_NORMAL));
+	}
+}
+
 static void details_draw_performance(struct tui *tui, WINDOW *win, int rows, int cols,
 				     const struct tui_vm *vm)
 {
-	int avail = rows - DETAILS_TOP_ROWS, h = avail / 4, y = DETAILS_TOP_ROWS;
+	/* CPU, memory, disk, then a graph per NIC (the total when the VM
+	 * runs none). */
+	int blocks = 3 + (vm->nr_nics > 0 ? vm->nr_nics : 1);
+	int avail = rows - DETAILS_TOP_ROWS, h = avail / blocks, y = DETAILS_TOP_ROWS;
 	char v[128], a[32], b[32];
 
 	if (!vm->has_stats) {
@@ -266,7 +324,7 @@ static void details_draw_performance(struct tui *tui, WINDOW *win, int rows, int
 			false);
 		y++;
 		avail--;
-		h = avail / 4;
+		h = avail / blocks;
 	}
 	snprintf(v, sizeof(v), "%.1f%% (100%% = one host CPU)", vm->cpu_percent);
 	details_draw_graph(tui, win, y, h, cols, "CPU", v, &vm->cpu_hist,
@@ -283,10 +341,23 @@ static void details_draw_performance(struct tui *tui, WINDOW *win, int rows, int
 	snprintf(v, sizeof(v), "read %s, write %s", a, b);
 	details_draw_graph(tui, win, y, h, cols, "Disk", v, &vm->disk_hist, 0);
 	y += h;
+	if (vm->nr_nics > 0) {
+		for (int i = 0; i < vm->nr_nics; i++, y += h)
+			details_draw_nic(tui, win, y, i + 1 == vm->nr_nics ? rows - y : h, cols, i,
+					 vm->nr_nics, &vm->nics[i]);
+		return;
+	}
 	cli_format_rate(vm->net_rx_rate, a, sizeof(a));
 	cli_format_rate(vm->net_tx_rate, b, sizeof(b));
-	snprintf(v, sizeof(v), "rx %s, tx %s (no NIC yet)", a, b);
+	snprintf(v, sizeof(v), "rx %s, tx %s%s", a, b, vm->has_stats ? " (no NIC)" : "");
 	details_draw_graph(tui, win, y, rows - y, cols, "Network", v, &vm->net_hist, 0);
+}
+
+/* Rows of the Hardware list: the fixed ones, disks, console, NICs (one
+ * row saying "none" without any). */
+static int details_hw_rows(const struct vm_config *cfg)
+{
+	return HW_FIXED + cfg->nr_disks + 1 + (cfg->nr_nics > 0 ? cfg->nr_nics : 1);
 }
 
 static void details_draw_hardware(struct tui *tui, struct details_state *st, WINDOW *win, int rows,
@@ -303,7 +374,7 @@ static void details_draw_hardware(struct tui *tui, struct details_state *st, WIN
 		st->hw_rows = 0;
 		return;
 	}
-	st->hw_rows = HW_FIXED + nr_disks + 2; /* + console, NIC */
+	st->hw_rows = details_hw_rows(cfg);
 	if (st->hw_cursor >= st->hw_rows)
 		st->hw_cursor = st->hw_rows - 1;
 	for (int i = 0; i < st->hw_rows && y < rows; i++, y++) {
@@ -338,9 +409,15 @@ static void details_draw_hardware(struct tui *tui, struct details_state *st, WIN
 		} else if (i == HW_FIXED + nr_disks) {
 			key = "Console";
 			snprintf(buf, sizeof(buf), "serial");
+		} else if (cfg->nr_nics > 0) {
+			const struct vm_nic *nic = &cfg->nics[i - HW_FIXED - nr_disks - 1];
+
+			key = "NIC";
+			snprintf(buf, sizeof(buf), "%s  %s", nic->network,
+				 nic->mac[0] ? nic->mac : "(MAC chosen at start)");
 		} else {
 			key = "NIC";
-			snprintf(buf, sizeof(buf), "none yet");
+			snprintf(buf, sizeof(buf), "none (virtty set %s --nic NETWORK)", st->name);
 		}
 		wattrset(win, theme_attr(i == st->hw_cursor ? THEME_SELECTED : THEME_NORMAL));
 		mvwhline(win, y, 0, ' ', cols);
@@ -551,7 +628,7 @@ static int details_hw_count(struct tui *tui, const struct details_state *st)
 	pthread_mutex_lock(&tui->model.lock);
 	cfg = details_config(tui, st);
 	if (cfg)
-		n = HW_FIXED + cfg->nr_disks + 2; /* + console, NIC */
+		n = details_hw_rows(cfg);
 	pthread_mutex_unlock(&tui->model.lock);
 	return n;
 }

@@ -251,7 +251,7 @@ static enum tui_result host_key(struct tui *tui, struct screen *scr, int key)
 
 static const struct keybar_item host_keybar_items[] = {
     {"F1", "Help", KEY_F(1)}, {"Tab", "VMs", '\t'}, {"g", "Graphs", 'g'},
-    {"t", "Theme", 't'},      {"q", "Quit", 'q'},   {NULL, NULL, 0},
+    {"N", "Networks", 'N'}, {"t", "Theme", 't'}, {"q", "Quit", 'q'}, {NULL, NULL, 0},
 };
 
 static const struct keybar_item *host_keybar(struct tui *tui, struct screen *scr)

@@ -33,7 +33,7 @@ struct list_state {
 static const struct keybar_item list_keybar[] = {
     {"F1", "Help", KEY_F(1)}, {"s", "Start", 's'},  {"d", "Shutdown", 'd'}, {"p", "Pause", 'p'},
     {"F", "Off", 'F'},	      {"D", "Delete", 'D'}, {"/", "Filter", '/'},   {">", "Sort", '>'},
-    {"Tab", "Host", '\t'},    {"t", "Theme", 't'},  {"q", "Quit", 'q'},	    {NULL, NULL, 0},
+    {"Tab", "Host", '\t'},    {"N", "Nets", 'N'},  {"q", "Quit", 'q'},	    {NULL, NULL, 0},
 };
 
 static const struct keybar_item list_filter_keybar[] = {

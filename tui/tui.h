@@ -12,6 +12,7 @@
  * goes to the top screen first; keys it ignores get the global meaning.
  *   Global:      q, F10 quit (VMs keep running)   ?, F1 help overlay
  *                Tab, h  main list <-> host dashboard
+ *                N  networks view (from the list or the dashboard)
  *                t  next theme (saved)            Ctrl-L repaint everything
  *                Esc  close the screen/overlay on top
  *   Main list:   Up/Down, j/k, PgUp/PgDn, Home/End  move    Enter  details page
@@ -35,6 +36,10 @@
  *   Details:     1/2/3, Left/Right  Overview/Performance/Hardware;
  *                Enter on Hardware's CPUs/Memory/Display edits; s d p R F D C c v
  *                as on the list
+ *   Networks:    Up/Down, j/k, Home/End move   Enter  the network's details
+ *                n  New Network wizard   s start   d stop (asks first)
+ *                D  delete (asks first)  a  autostart on/off
+ *                f  port forwards (a add, r/Delete remove)   Esc, Tab back
  *   Overlays (help): Esc, q, Enter close; Up/Down scroll the help
  *   Mouse:       click a row selects it, double-click opens its details page,
  *                click a column heading sorts by it, click a key bar entry
@@ -129,6 +134,25 @@ struct tui_vm {
 	struct history mem_hist;  /* mem_rss_bytes */
 	struct vm_stats prev;	  /* sampler: the previous counters */
 	bool have_prev;
+	/* Each NIC (from the last stats; nr_nics 0 when not running). */
+	int nr_nics;
+	struct tui_vm_nic {
+		char network[VM_NAME_MAX + 1];
+		char mac[18];
+		double rx_rate, tx_rate;	 /* rx: towards the guest */
+		uint64_t rx_dropped, tx_dropped; /* cumulative */
+		struct history rx_hist, tx_hist;
+	} nics[VM_MAX_NICS];
+};
+
+/* One network row (networks view). Rates are bytes per second through
+ * the network's switch over the last interval (nat networks: 0). */
+struct tui_net {
+	struct net_info info;
+	double rx_rate, tx_rate;
+	struct history rx_hist, tx_hist;
+	uint64_t prev_rx, prev_tx, prev_ns; /* sampler: the previous counters */
+	bool have_prev;
 };
 
 /* Host figures over time, for the dashboard. */
@@ -186,6 +210,46 @@ struct tui_define_reply {
 	char error[512];	    /* define's error, or start's after a define */
 };
 
+/* Network operations the worker runs for the networks view and the New
+ * Network wizard (tui_request_net). */
+enum tui_net_op {
+	TUI_NET_START,
+	TUI_NET_STOP,
+	TUI_NET_UNDEFINE,
+	TUI_NET_AUTOSTART,   /* set autostart to req.autostart */
+	TUI_NET_FORWARD_ADD, /* req.fwd */
+	TUI_NET_FORWARD_REMOVE,
+	TUI_NET_DEFINE, /* req.cfg, then start it when req.start */
+};
+
+struct tui_net_request {
+	enum tui_net_op op;
+	char name[VM_NAME_MAX + 1];
+	bool autostart;		/* TUI_NET_AUTOSTART */
+	struct net_forward fwd; /* TUI_NET_FORWARD_* */
+	struct net_config cfg;	/* TUI_NET_DEFINE */
+	bool start;		/* TUI_NET_DEFINE: start once defined */
+};
+
+/* The outcome of the last network operation (model.net_reply): a screen
+ * keeps the seq tui_request_net gave it and compares. */
+struct tui_net_reply {
+	uint64_t seq; /* of the request answered, 0 = none yet */
+	enum tui_net_op op;
+	char name[VM_NAME_MAX + 1];
+	int rc;
+	char error[512];
+};
+
+/* The result of a tui_request_net_config() (details, forwards). */
+struct tui_net_config_reply {
+	char name[VM_NAME_MAX + 1]; /* "" = nothing asked */
+	bool ready;
+	int rc;
+	char error[256];
+	struct net_config config;
+};
+
 struct tui_model {
 	pthread_mutex_t lock;
 	uint64_t generation; /* bumped by every change; screens compare */
@@ -201,6 +265,15 @@ struct tui_model {
 	struct tui_console_reply console;
 	struct tui_clone clone;
 	uint64_t interval_ms;
+	/* Networks (sampler): nets_supported is false when the driver has
+	 * no networks (net_list NULL). */
+	struct tui_net *nets;
+	int nr_nets;
+	bool nets_listed, nets_supported;
+	char nets_error[256];
+	uint64_t net_seq; /* the last tui_request_net's number */
+	struct tui_net_reply net_reply;
+	struct tui_net_config_reply net_config;
 };
 
 enum tui_status_level { TUI_STATUS_INFO, TUI_STATUS_ERROR };
@@ -335,6 +408,13 @@ void tui_clone_cancel(struct tui *tui);
 /* Ask the worker to define (and optionally start) a VM; the answer lands
  * in model.define (generation bumped) and on the status line. */
 int tui_request_define(struct tui *tui, const struct tui_define_request *req);
+/* Queue a network operation; *seq (may be NULL) gets its number, which
+ * model.net_reply.seq holds once it is answered (the outcome also goes
+ * to the status line and the lists are sampled again). */
+int tui_request_net(struct tui *tui, const struct tui_net_request *req, uint64_t *seq);
+/* Ask the worker for network name's definition: the answer lands in
+ * model.net_config (generation bumped). */
+int tui_request_net_config(struct tui *tui, const char *name);
 /* Sample now instead of at the end of the interval. */
 void tui_request_refresh(struct tui *tui);
 /* Connect to name's serial console on the worker: the connected fd (or
@@ -374,6 +454,15 @@ extern const struct screen_ops wizard_newvm_ops;
 struct screen *wizard_newvm_new(struct tui *tui);
 /* screen-list.c: put the list's cursor on name (now, or once it shows up). */
 void screen_list_select(struct tui *tui, const char *name);
+
+/* ---- screen-networks.c: N from the list or the dashboard ---- */
+extern const struct screen_ops screen_networks_ops;
+/* Put the networks view's cursor on name (now, or once it shows up). */
+void screen_networks_select(struct tui *tui, const char *name);
+
+/* ---- wizard-newnet.c: n in the networks view ---- */
+extern const struct screen_ops wizard_newnet_ops;
+struct screen *wizard_newnet_new(struct tui *tui);
 
 /* ---- dialog.c ---- */
 /* A yes/no confirmation overlay; on_yes runs on the UI thread when the user

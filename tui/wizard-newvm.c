@@ -33,7 +33,7 @@ static const char *const wizard_step_intro[WIZARD_NR_STEPS] = {
     "The Linux kernel to boot directly (no firmware), and its command line.",
     NULL, /* the host's figures, drawn by wizard_draw */
     "A disk for the VM, if it needs one.",
-    "Networks come in a later version: the VM gets no network for now.",
+    "The VM's network card: on one of the networks (N lists them), or none.",
     "Check everything, then Finish. Nothing is created before that.",
 };
 
@@ -47,7 +47,8 @@ enum { SUM_F_START, SUM_NR };
 
 enum { STORAGE_NONE, STORAGE_NEW, STORAGE_EXISTING };
 static const char *const wizard_storage_choices[] = {"none", "new disk", "existing image"};
-static const char *const wizard_net_choices[] = {"none"};
+/* The network step offers the networks the sampler lists, then "none". */
+#define WIZARD_MAX_NETS 32
 /* Every VM gets a screen by default, as in virt-manager and `define`. */
 enum { DISPLAY_DEFAULT, DISPLAY_OTHER, DISPLAY_NONE };
 static const char *const wizard_display_choices[] = {"VNC 1024x768", "VNC, other size",
@@ -66,6 +67,12 @@ struct wizard {
 	struct form forms[WIZARD_NR_STEPS];
 	struct form_field name_f[NAME_NR], boot_f[BOOT_NR], res_f[RES_NR], stor_f[STOR_NR],
 	    net_f[NET_NR], sum_f[SUM_NR];
+	/* The network step's choices: labels ("default (nat)"), the network
+	 * each stands for ("" = none), and the pointers the field shows. */
+	char net_labels[WIZARD_MAX_NETS + 1][VM_NAME_MAX + 16];
+	char net_ids[WIZARD_MAX_NETS + 1][VM_NAME_MAX + 1];
+	const char *net_choices[WIZARD_MAX_NETS + 1];
+	bool net_chosen; /* a choice was made (preselected or by the user) */
 	int button; /* focused button, -1: a field */
 	bool busy;  /* Finish sent, waiting for the worker */
 	bool done;  /* created: pop at the next key */
@@ -212,6 +219,40 @@ static void wizard_storage_update(struct wizard *wz)
 	wz->stor_f[STOR_F_READONLY].hidden = kind != STORAGE_EXISTING;
 }
 
+/* The networks listed now as the network step's choices, keeping the
+ * one chosen; the first time, `default` (else none) is preselected. */
+static void wizard_network_update(struct wizard *wz)
+{
+	struct form_field *f = &wz->net_f[NET_F_NET];
+	struct tui_model *m = &wz->tui->model;
+	char keep[VM_NAME_MAX + 1] = "default";
+	int n = 0, pick = -1;
+
+	if (wz->net_chosen && f->nr_choices > 0)
+		snprintf(keep, sizeof(keep), "%s", wz->net_ids[f->choice]);
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < m->nr_nets && n < WIZARD_MAX_NETS; i++, n++) {
+		const struct net_info *in = &m->nets[i].info;
+
+		snprintf(wz->net_ids[n], sizeof(wz->net_ids[n]), "%s", in->name);
+		snprintf(wz->net_labels[n], sizeof(wz->net_labels[n]), "%s (%s)", in->name,
+			 net_mode_name(in->mode));
+	}
+	pthread_mutex_unlock(&m->lock);
+	wz->net_ids[n][0] = '\0';
+	snprintf(wz->net_labels[n], sizeof(wz->net_labels[n]), "none");
+	n++;
+	for (int i = 0; i < n; i++) {
+		wz->net_choices[i] = wz->net_labels[i];
+		if (pick < 0 && !strcmp(wz->net_ids[i], keep))
+			pick = i;
+	}
+	f->choices = wz->net_choices;
+	f->nr_choices = n;
+	f->choice = pick >= 0 ? pick : n - 1;
+	wz->net_chosen = true;
+}
+
 /* The resolution field only for "other size". */
 static void wizard_display_update(struct wizard *wz)
 {
@@ -268,9 +309,8 @@ static struct wizard *wizard_new(struct tui *tui)
 	wizard_storage_update(wz);
 
 	wizard_field(&wz->net_f[NET_F_NET], FORM_CHOICE, "Network", NULL, NULL);
-	wz->net_f[NET_F_NET].choices = wizard_net_choices;
-	wz->net_f[NET_F_NET].nr_choices = 1;
 	wizard_form(wz, WIZARD_STEP_NETWORK, wz->net_f, NET_NR);
+	wizard_network_update(wz);
 
 	wizard_field(&wz->sum_f[SUM_F_START], FORM_CHECK, "Start now", NULL, NULL);
 	wz->sum_f[SUM_F_START].checked = true;
@@ -373,6 +413,12 @@ static void wizard_finish(struct tui *tui, struct wizard *wz)
 		cfg->nr_disks = 1;
 		break;
 	}
+	if (wz->net_ids[wz->net_f[NET_F_NET].choice][0]) {
+		/* The driver picks the MAC and keeps it across restarts. */
+		snprintf(cfg->nics[0].network, sizeof(cfg->nics[0].network), "%s",
+			 wz->net_ids[wz->net_f[NET_F_NET].choice]);
+		cfg->nr_nics = 1;
+	}
 	req->start = wz->sum_f[SUM_F_START].checked;
 	r = tui_request_define(tui, req);
 	free(req);
@@ -389,6 +435,9 @@ static void wizard_goto(struct wizard *wz, int step)
 {
 	if (step < 0 || step >= WIZARD_NR_STEPS)
 		return;
+	/* Networks may have come or gone since the wizard opened. */
+	if (step == WIZARD_STEP_NETWORK)
+		wizard_network_update(wz);
 	wz->step = step;
 	wz->button = -1;
 	if (wz->forms[step].focus < 0 || wz->forms[step].fields[wz->forms[step].focus].hidden)
@@ -649,7 +698,7 @@ static int wizard_draw_summary(struct wizard *wz, WINDOW *win, int y, int x, int
 		snprintf(buf, sizeof(buf), "none");
 	}
 	y = wizard_summary_line(win, y, x, w, "Storage", buf);
-	y = wizard_summary_line(win, y, x, w, "Network", "none");
+	y = wizard_summary_line(win, y, x, w, "Network", form_field_choice(&wz->net_f[NET_F_NET]));
 	return y;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "netd.h"
+#include "sandbox.h"
 
 static void usage(FILE *f)
 {
@@ -358,6 +359,16 @@ static int pidfile_replace(const char *path, const char *text)
 	return -1;
 }
 
+/* At exit, through the locked fd (the sandbox allows no opens then):
+ * "exited STATUS" is longer than any "PID\n", so one write covers it. */
+static void pidfile_finish(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) < 0)
+		fprintf(stderr, "virtty-netd: cannot update the pid file: %s\n", strerror(errno));
+}
+
 /* A live virtty-netd holds its pid file locked. */
 static bool pidfile_busy(const char *path)
 {
@@ -383,7 +394,7 @@ static void ready_send(int fd, const char *line)
 static int netd_main(const struct netd_config *cfg, const struct netd_args *a, int ready_fd)
 {
 	struct netd *netd;
-	char err[512] = "", line[600];
+	char err[512] = "", line[600], msg[256] = "";
 	int status, pid_fd = -1;
 
 	if (a->pidfile && pidfile_busy(a->pidfile)) {
@@ -406,6 +417,17 @@ static int netd_main(const struct netd_config *cfg, const struct netd_args *a, i
 			goto fail;
 		}
 	}
+	/* Built: from here on the event loop only switches frames and
+	 * answers the control socket; a hostile frame or client that took
+	 * it over finds little to call. */
+	if (sandbox_apply(SANDBOX_NETD, msg, sizeof(msg)) < 0) {
+		netd_destroy(netd);
+		if (pid_fd >= 0)
+			pidfile_finish(pid_fd, "exited 1\n");
+		snprintf(err, sizeof(err), "%s", msg);
+		status = NETD_EXIT_ERROR;
+		goto report;
+	}
 	ready_send(ready_fd, "ready\n");
 	if (ready_fd >= 0)
 		close(ready_fd);
@@ -413,18 +435,20 @@ static int netd_main(const struct netd_config *cfg, const struct netd_args *a, i
 	netd_destroy(netd);
 	if (pid_fd >= 0) {
 		snprintf(line, sizeof(line), "exited %d\n", status);
-		pidfile_replace(a->pidfile, line); /* stays locked until exit */
+		pidfile_finish(pid_fd, line); /* stays locked until exit */
 		close(pid_fd);
 	}
 	return status;
 fail:
+	status = NETD_EXIT_USAGE;
+report:
 	fprintf(stderr, "virtty-netd: %s\n", err);
 	for (char *p = err; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
 	snprintf(line, sizeof(line), "error virtty-netd: %s\n", err);
 	ready_send(ready_fd, line);
-	return NETD_EXIT_USAGE;
+	return status;
 }
 
 /* The daemon changes to "/": every path it uses becomes absolute. */
@@ -527,6 +551,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int status;
 
+	sandbox_set_program("virtty-netd");
 	status = parse_args(argc, argv, &cfg, &a);
 	if (status)
 		return status;

@@ -30,8 +30,6 @@ struct net_socket {
 	int wakefd;
 	pthread_t thread;
 	bool started;
-	void (*on_link)(void *opaque, bool up);
-	void *link_opaque;
 
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
@@ -70,12 +68,6 @@ static int net_socket_connect(struct net_socket *ns)
 	return fd;
 }
 
-static void net_socket_set_link(struct net_socket *ns, bool up)
-{
-	if (ns->on_link)
-		ns->on_link(ns->link_opaque, up);
-}
-
 static void net_socket_disconnect(struct net_socket *ns)
 {
 	int fd;
@@ -86,7 +78,7 @@ static void net_socket_disconnect(struct net_socket *ns)
 	pthread_mutex_unlock(&ns->lock);
 	if (fd >= 0)
 		close(fd);
-	net_socket_set_link(ns, false);
+	netdev_set_link(&ns->nd, false);
 }
 
 static void net_socket_try_reconnect(struct net_socket *ns)
@@ -99,7 +91,7 @@ static void net_socket_try_reconnect(struct net_socket *ns)
 	ns->fd = fd;
 	pthread_mutex_unlock(&ns->lock);
 	fprintf(stderr, "virtty-vmm: nic (socket): %s: reconnected; link up\n", ns->addr.sun_path);
-	net_socket_set_link(ns, true);
+	netdev_set_link(&ns->nd, true);
 }
 
 /* Read what waits on the socket while the NIC takes it. Returns false
@@ -288,12 +280,4 @@ struct netdev *net_socket_new(const char *path, char *err, size_t errlen)
 fail:
 	net_socket_free(&ns->nd);
 	return NULL;
-}
-
-void net_socket_on_link(struct netdev *nd, void (*fn)(void *opaque, bool up), void *opaque)
-{
-	struct net_socket *ns = (struct net_socket *)nd;
-
-	ns->on_link = fn;
-	ns->link_opaque = opaque;
 }

@@ -1,8 +1,8 @@
 /* The "socket" network backend ("--nic socket,path=PATH"): the NIC is a
  * port of a virtty-netd switch, one Ethernet frame per SOCK_SEQPACKET
  * packet on a UNIX socket (docs/networks.md). When the switch goes away
- * the link goes down and the backend reconnects every second. A netdev
- * backend (netdev.h). */
+ * the link goes down (netdev_set_link: the NIC shows the guest) and the
+ * backend reconnects every second. A netdev backend (netdev.h). */
 #ifndef VIRTTY_VMM_NET_SOCKET_H
 #define VIRTTY_VMM_NET_SOCKET_H
 
@@ -17,9 +17,5 @@
  * ("--nic socket: PATH: Connection refused"). The receiving thread starts
  * with the netdev's start op. NULL with a message on failure. */
 struct netdev *net_socket_new(const char *path, char *err, size_t errlen);
-/* Who to tell when the link goes down or up again (the NIC: it shows the
- * guest VIRTIO_NET_S_LINK_UP). Call before the start op; runs on the
- * backend's thread. */
-void net_socket_on_link(struct netdev *nd, void (*fn)(void *opaque, bool up), void *opaque);
 
 #endif

@@ -1,6 +1,6 @@
 /* The interface between a NIC model (virtio_net.c) and what carries its
- * Ethernet frames: a backend (user-mode NAT with libslirp now; a switch
- * client over a UNIX socket or a tap device later). */
+ * Ethernet frames: a backend (user-mode NAT with libslirp, net_slirp.c;
+ * a client of a virtty-netd switch over a UNIX socket, net_socket.c). */
 #ifndef VIRTTY_VMM_NETDEV_H
 #define VIRTTY_VMM_NETDEV_H
 
@@ -48,6 +48,10 @@ struct netdev_frontend {
 	/* False while the NIC's hold queue is full: a backend that can stop
 	 * reading its source (a socket, a tap) should, until rx_ready. */
 	bool (*can_receive)(void *opaque);
+	/* The backend lost its peer (up=false) or has it again: the guest
+	 * sees the link status change. Any thread. May be NULL (a backend
+	 * without a peer to lose never calls it). */
+	void (*set_link)(void *opaque, bool up);
 	void *opaque;
 };
 
@@ -92,6 +96,13 @@ static inline int netdev_deliver(struct netdev *nd, const void *frame, size_t le
 static inline bool netdev_can_deliver(struct netdev *nd)
 {
 	return nd->fe.can_receive && nd->fe.can_receive(nd->fe.opaque);
+}
+
+/* For backends whose peer can go away (net_socket.c). */
+static inline void netdev_set_link(struct netdev *nd, bool up)
+{
+	if (nd->fe.set_link)
+		nd->fe.set_link(nd->fe.opaque, up);
 }
 
 static inline void netdev_free(struct netdev *nd)

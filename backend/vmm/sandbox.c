@@ -1,6 +1,7 @@
 /* Per-thread seccomp allow-lists. Lists are by role: what the event loop
  * needs (sockets, epoll, timers) and what a vCPU thread needs (KVM ioctls,
- * disk I/O done inline on the exit path, futexes). */
+ * disk I/O done inline on the exit path, futexes); virtty-netd's event
+ * loop has a list of its own. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,14 @@
 
 #include "chardev.h"
 #include "sandbox.h"
+
+/* Who the violation message names (sandbox_set_program). */
+static char sandbox_program[32] = "virtty-vmm";
+
+void sandbox_set_program(const char *name)
+{
+	snprintf(sandbox_program, sizeof(sandbox_program), "%s", name);
+}
 
 /* Put the terminal back before dying. */
 static void sandbox_on_violation(void)
@@ -24,6 +33,7 @@ static void sandbox_on_violation(void)
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+/* clang-format off */
 /* Both roles: memory, locks, time, signals, logging, thread exit. */
 static const char *const common_syscalls[] = {
 	"read", "write", "readv", "writev", "close", "futex", "brk", "mmap", "munmap",
@@ -99,6 +109,19 @@ static const char *const main_syscalls[] = {
 	"clone", "clone3", "set_robust_list", "rseq",
 };
 
+/* virtty-netd's event loop, once the network is built (sockets listening,
+ * tap up, dnsmasq serving, the NAT's thread running): accept VM and
+ * control connections, move frames between them and the tap, reap
+ * dnsmasq. At exit it removes its socket files, stops dnsmasq (SIGTERM
+ * only, below), joins the NAT's thread and rewrites the pid file through
+ * the fd it holds. No new sockets, no opens, no ioctls, no threads, no
+ * exec. */
+static const char *const netd_syscalls[] = {
+	"epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "accept", "recvfrom", "sendto",
+	"fcntl", "unlink", "unlinkat", "wait4", "pwrite64", "ftruncate",
+};
+/* clang-format on */
+
 static int sandbox_add(scmp_filter_ctx ctx, const char *const *names, size_t n, char *err,
 		       size_t errlen)
 {
@@ -110,15 +133,16 @@ static int sandbox_add(scmp_filter_ctx ctx, const char *const *names, size_t n, 
 			continue; /* not on this architecture */
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		if (r < 0) {
-			snprintf(err, errlen, "seccomp: cannot allow %s: %s", names[i], strerror(-r));
+			snprintf(err, errlen, "seccomp: cannot allow %s: %s", names[i],
+				 strerror(-r));
 			return r;
 		}
 	}
 	return 0;
 }
 
-static int sandbox_add_ioctls(scmp_filter_ctx ctx, const unsigned long *cmds, size_t n,
-			      char *err, size_t errlen)
+static int sandbox_add_ioctls(scmp_filter_ctx ctx, const unsigned long *cmds, size_t n, char *err,
+			      size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
 		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
@@ -137,7 +161,7 @@ static int sandbox_add_ioctls(scmp_filter_ctx ctx, const unsigned long *cmds, si
  * which call it was, then stop (async-signal-safe calls only). */
 static void sandbox_sigsys(int sig, siginfo_t *si, void *uc)
 {
-	char msg[] = "virtty-vmm: seccomp blocked system call 000\n";
+	char msg[] = ": seccomp blocked system call 000\n";
 	int nr = si->si_syscall;
 
 	(void)sig;
@@ -145,18 +169,75 @@ static void sandbox_sigsys(int sig, siginfo_t *si, void *uc)
 	msg[sizeof(msg) - 5] = (char)('0' + nr / 100 % 10);
 	msg[sizeof(msg) - 4] = (char)('0' + nr / 10 % 10);
 	msg[sizeof(msg) - 3] = (char)('0' + nr % 10);
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+	if (write(STDERR_FILENO, sandbox_program, strlen(sandbox_program)) < 0 ||
+	    write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 		/* nothing more can be done */
 	}
 	sandbox_on_violation();
 	_exit(1);
 }
 
+#define SANDBOX_LIST(a) a, sizeof(a) / sizeof(*(a))
+
+/* Each role's plain allow-list; the conditional rules are in
+ * sandbox_add_rules. */
+static const struct sandbox_list {
+	const char *const *syscalls;
+	size_t nr_syscalls;
+	const unsigned long *ioctls;
+	size_t nr_ioctls;
+} sandbox_lists[] = {
+    [SANDBOX_MAIN] = {SANDBOX_LIST(main_syscalls), SANDBOX_LIST(main_ioctls)},
+    [SANDBOX_VCPU] = {SANDBOX_LIST(vcpu_syscalls), SANDBOX_LIST(vcpu_ioctls)},
+    [SANDBOX_VNC] = {SANDBOX_LIST(vnc_syscalls), SANDBOX_LIST(vnc_ioctls)},
+    [SANDBOX_NET] = {SANDBOX_LIST(net_syscalls), SANDBOX_LIST(net_ioctls)},
+    [SANDBOX_NET_SOCKET] = {SANDBOX_LIST(net_socket_syscalls), SANDBOX_LIST(net_socket_ioctls)},
+    [SANDBOX_NETD] = {SANDBOX_LIST(netd_syscalls), NULL, 0},
+};
+
+/* r from libseccomp; a message when it failed. */
+static int sandbox_rule(int r, const char *what, char *err, size_t errlen)
+{
+	if (r < 0)
+		snprintf(err, errlen, "seccomp: cannot %s: %s", what, strerror(-r));
+	return r;
+}
+
+/* The rules that look at arguments, by role. */
+static int sandbox_add_rules(scmp_filter_ctx ctx, enum sandbox_role role, char *err, size_t errlen)
+{
+	int r = 0;
+
+	/* glibc's malloc opens /proc/sys/vm/overcommit_memory the first time
+	 * it shrinks a thread's arena; refused, it just keeps the memory. */
+	if (role == SANDBOX_VNC || role == SANDBOX_NET_SOCKET || role == SANDBOX_NETD)
+		r = sandbox_rule(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0),
+				 "refuse openat", err, errlen);
+	/* Read-only opens (no write access mode, no O_CREAT/O_TRUNC). */
+	if (!r && role == SANDBOX_NET)
+		r = sandbox_rule(
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ,
+					     O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY)),
+		    "allow read-only openat", err, errlen);
+	if (!r && role == SANDBOX_NET_SOCKET)
+		r = sandbox_rule(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+						  SCMP_A0(SCMP_CMP_EQ, AF_UNIX)),
+				 "allow UNIX sockets", err, errlen);
+	/* netd stops dnsmasq with SIGTERM; no other signal to anyone. */
+	if (!r && role == SANDBOX_NETD)
+		r = sandbox_rule(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+						  SCMP_A1(SCMP_CMP_EQ, SIGTERM)),
+				 "allow kill with SIGTERM", err, errlen);
+	return r;
+}
+
 int sandbox_apply(enum sandbox_role role, char *err, size_t errlen)
 {
 	const char *mode = getenv("VIRTTY_SECCOMP");
+	const struct sandbox_list *l = &sandbox_lists[role];
 	uint32_t action = SCMP_ACT_TRAP;
-	struct sigaction sa = { .sa_sigaction = sandbox_sigsys, .sa_flags = SA_SIGINFO };
+	struct sigaction sa = {.sa_sigaction = sandbox_sigsys, .sa_flags = SA_SIGINFO};
 	scmp_filter_ctx ctx;
 	int r;
 
@@ -175,66 +256,15 @@ int sandbox_apply(enum sandbox_role role, char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp: cannot create a filter");
 		return -ENOMEM;
 	}
-	r = sandbox_add(ctx, common_syscalls, sizeof(common_syscalls) / sizeof(*common_syscalls),
-			err, errlen);
-	if (!r && role == SANDBOX_VCPU)
-		r = sandbox_add(ctx, vcpu_syscalls, sizeof(vcpu_syscalls) / sizeof(*vcpu_syscalls),
-				err, errlen);
-	if (!r && role == SANDBOX_MAIN)
-		r = sandbox_add(ctx, main_syscalls, sizeof(main_syscalls) / sizeof(*main_syscalls),
-				err, errlen);
-	if (!r && role == SANDBOX_VNC)
-		r = sandbox_add(ctx, vnc_syscalls, sizeof(vnc_syscalls) / sizeof(*vnc_syscalls), err,
-				errlen);
-	if (!r && role == SANDBOX_VNC)
-		r = sandbox_add_ioctls(ctx, vnc_ioctls, sizeof(vnc_ioctls) / sizeof(*vnc_ioctls), err,
-				       errlen);
-	/* glibc's malloc opens /proc/sys/vm/overcommit_memory the first time
-	 * it shrinks a thread's arena; refused, it just keeps the memory. */
-	if (!r && (role == SANDBOX_VNC || role == SANDBOX_NET_SOCKET)) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
-		if (r < 0)
-			snprintf(err, errlen, "seccomp: cannot refuse openat: %s", strerror(-r));
-	}
-	if (!r && role == SANDBOX_NET)
-		r = sandbox_add(ctx, net_syscalls, sizeof(net_syscalls) / sizeof(*net_syscalls), err,
-				errlen);
-	if (!r && role == SANDBOX_NET)
-		r = sandbox_add_ioctls(ctx, net_ioctls, sizeof(net_ioctls) / sizeof(*net_ioctls), err,
-				       errlen);
-	/* Read-only opens (no write access mode, no O_CREAT/O_TRUNC). */
-	if (!r && role == SANDBOX_NET) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ,
-					     O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY));
-		if (r < 0)
-			snprintf(err, errlen, "seccomp: cannot allow read-only openat: %s",
-				 strerror(-r));
-	}
-	if (!r && role == SANDBOX_NET_SOCKET)
-		r = sandbox_add(ctx, net_socket_syscalls,
-				sizeof(net_socket_syscalls) / sizeof(*net_socket_syscalls), err, errlen);
-	if (!r && role == SANDBOX_NET_SOCKET)
-		r = sandbox_add_ioctls(ctx, net_socket_ioctls,
-				       sizeof(net_socket_ioctls) / sizeof(*net_socket_ioctls), err,
-				       errlen);
-	if (!r && role == SANDBOX_NET_SOCKET) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-		if (r < 0)
-			snprintf(err, errlen, "seccomp: cannot allow UNIX sockets: %s", strerror(-r));
-	}
-	if (!r && role == SANDBOX_VCPU)
-		r = sandbox_add_ioctls(ctx, vcpu_ioctls, sizeof(vcpu_ioctls) / sizeof(*vcpu_ioctls),
-				       err, errlen);
-	if (!r && role == SANDBOX_MAIN)
-		r = sandbox_add_ioctls(ctx, main_ioctls, sizeof(main_ioctls) / sizeof(*main_ioctls),
-				       err, errlen);
-	if (!r) {
-		r = seccomp_load(ctx);
-		if (r < 0)
-			snprintf(err, errlen, "seccomp: cannot load the filter: %s", strerror(-r));
-	}
+	r = sandbox_add(ctx, SANDBOX_LIST(common_syscalls), err, errlen);
+	if (!r)
+		r = sandbox_add(ctx, l->syscalls, l->nr_syscalls, err, errlen);
+	if (!r)
+		r = sandbox_add_ioctls(ctx, l->ioctls, l->nr_ioctls, err, errlen);
+	if (!r)
+		r = sandbox_add_rules(ctx, role, err, errlen);
+	if (!r)
+		r = sandbox_rule(seccomp_load(ctx), "load the filter", err, errlen);
 	seccomp_release(ctx);
 	return r;
 }

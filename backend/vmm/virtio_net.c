@@ -357,6 +357,12 @@ static const struct virtio_pci_ops virtio_net_ops = {
     .reset = virtio_net_reset,
 };
 
+/* netdev_frontend.set_link: the backend's peer went away or came back. */
+static void virtio_net_link_changed(void *opaque, bool up)
+{
+	virtio_net_set_link(opaque, up);
+}
+
 struct virtio_net *virtio_net_new(struct pci_bus *bus, struct guest_mem *mem, struct irqchip *irq,
 				  const uint8_t mac[6], struct netdev *backend, char *err,
 				  size_t errlen)
@@ -375,6 +381,7 @@ struct virtio_net *virtio_net_new(struct pci_bus *bus, struct guest_mem *mem, st
 	backend->fe = (struct netdev_frontend){
 	    .receive = virtio_net_receive,
 	    .can_receive = virtio_net_can_receive,
+	    .set_link = virtio_net_link_changed,
 	    .opaque = vn,
 	};
 	if (virtio_pci_init(&vn->vp, &virtio_net_ops, features, vn, bus, mem, irq, err, errlen)) {

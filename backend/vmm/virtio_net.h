@@ -62,8 +62,8 @@ struct netdev *virtio_net_backend(struct virtio_net *vn);
 void virtio_net_get_stats(struct virtio_net *vn, struct netdev_stats *out);
 void virtio_net_get_mac(struct virtio_net *vn, uint8_t mac[6]);
 /* Link status as the guest reads it (VIRTIO_NET_S_LINK_UP), up from the
- * start; a change raises a configuration interrupt. Any thread: for a
- * backend that loses and regains its peer (net_socket.c). */
+ * start; a change raises a configuration interrupt. Any thread. Backends
+ * reach it through netdev_set_link (netdev.h). */
 void virtio_net_set_link(struct virtio_net *vn, bool up);
 bool virtio_net_link_up(struct virtio_net *vn);
 /* Frames waiting for guest buffers now. */

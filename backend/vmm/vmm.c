@@ -468,11 +468,6 @@ static int vmm_setup_platform(struct vmm *vmm, char *err, size_t errlen)
 	return guest_mem_write(&vmm->kvm.mem, LAYOUT_ACPI_ADDR, tables, n);
 }
 
-static void vmm_nic_link_changed(void *opaque, bool up)
-{
-	virtio_net_set_link(opaque, up);
-}
-
 static int vmm_setup_virtio(struct vmm *vmm, char *err, size_t errlen)
 {
 	for (int i = 0; i < vmm->cfg.nr_disks; i++) {
@@ -499,9 +494,6 @@ static int vmm_setup_virtio(struct vmm *vmm, char *err, size_t errlen)
 					      err, errlen);
 		if (!vmm->nics[i])
 			return -EINVAL;
-		/* The switch may go away and come back: the guest sees it. */
-		if (nc->kind == VMM_NIC_SOCKET)
-			net_socket_on_link(nd, vmm_nic_link_changed, vmm->nics[i]);
 	}
 	return 0;
 }

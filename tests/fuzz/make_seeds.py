@@ -168,11 +168,61 @@ def platform_seeds():
     return {"uart": uart, "i8042": kbd, "acpi-pm": acpi, "pci-scan": pci, "virtio-rng": rng,
             "everything": uart + kbd + pci + rng + acpi}
 
+# --- fuzz_switch: steps of 1 op byte (mod 6) and 4 argument bytes ---------
+def sw_add():
+    return b"\x00"
+
+
+def sw_remove(port):
+    return bytes([1, port, 0, 0, 0])
+
+
+def sw_frame(port, dst, src, length=20):
+    """dst/src: 0-127 a station, 128-254 a multicast group, 255 broadcast."""
+    return bytes([2, port, dst, src, length])
+
+
+def sw_clock(delta, unit):
+    """unit 0 ms, 1 s, 2 min, 3 the aging time (+0..2 ms)."""
+    return bytes([3]) + struct.pack("<HBB", delta, unit, 0)
+
+
+def sw_burst(port, base, count):
+    """count broadcasts from new stations (the fuzz build's table has 64)."""
+    return bytes([4]) + struct.pack("<BHB", port, base, count)
+
+
+def sw_query(port, most=32):
+    return bytes([5, port, most, 0, 0])
+
+
+def switch_seeds():
+    three = sw_add() * 3
+    learn = (three + sw_frame(0, 255, 1) + sw_frame(1, 1, 2) + sw_frame(0, 2, 1)
+             + sw_frame(2, 1, 3) + sw_frame(1, 2, 2) + sw_query(0) + sw_query(1))
+    aging = (three + sw_frame(0, 255, 1) + sw_frame(1, 255, 2) + sw_clock(0, 3)
+             + sw_frame(2, 1, 3) + sw_query(0) + sw_clock(1000, 1) + sw_frame(1, 2, 2)
+             + sw_clock(2, 3) + sw_frame(2, 2, 3) + sw_query(1))
+    remove = (three + sw_frame(0, 255, 1) + sw_frame(1, 255, 2) + sw_frame(2, 255, 3)
+              + sw_remove(1) + sw_frame(0, 2, 1) + sw_frame(1, 1, 2) + sw_add()
+              + sw_frame(1, 255, 2) + sw_frame(0, 2, 1) + sw_query(1))
+    bad = (three + sw_frame(0, 255, 1, 0) + sw_frame(0, 255, 1, 13) + sw_frame(0, 255, 1, 255)
+           + sw_frame(0, 255, 1, 254) + sw_frame(0x90, 255, 1) + sw_frame(0x7f, 255, 2)
+           + sw_remove(0xc4) + sw_remove(0x43) + sw_frame(0, 2, 1))
+    full = (sw_add() * 2 + sw_frame(1, 255, 5) + sw_burst(0, 0, 100) + sw_frame(1, 5, 6)
+            + sw_burst(0, 100, 20) + sw_query(0, 255) + sw_clock(60, 2)
+            + sw_burst(1, 300, 80) + sw_query(1, 255))
+    ports = sw_add() * 70 + sw_frame(0, 255, 1) + sw_frame(67, 1, 2) + sw_remove(5) + sw_add()
+    group = (three + sw_frame(0, 0x80, 1) + sw_frame(1, 1, 0x81) + sw_frame(2, 0xff, 0xff)
+             + sw_frame(0, 3, 3) + sw_query(0))
+    return {"learn": learn, "aging": aging, "remove": remove, "bad-frames": bad,
+            "full-table": full, "many-ports": ports, "multicast": group}
+
 
 def main():
     top = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     for name, seeds in (("boot", boot_seeds()), ("control", control_seeds()),
-                        ("platform_io", platform_seeds())):
+                        ("platform_io", platform_seeds()), ("switch", switch_seeds())):
         d = os.path.join(top, name)
         os.makedirs(d, exist_ok=True)
         for fname, data in seeds.items():

@@ -7,7 +7,7 @@
 runs=${FUZZ_SMOKE_RUNS:-10000}
 secs=${FUZZ_SMOKE_SECONDS:-12} # per target, a cap on slow machines
 
-targets="virtio_blk boot control platform_io termkeys virtio_net"
+targets="virtio_blk boot control platform_io termkeys virtio_net switch"
 for t in $targets; do
 	if [ ! -x "$top_builddir/tests/fuzz/fuzz_$t" ]; then
 		echo "SKIP: tests/fuzz/fuzz_$t not built (configure found no clang for libFuzzer)"

@@ -9,7 +9,8 @@
 # hostonly and bridged inside a network namespace made here (needs root,
 # ip, /dev/net/tun, dnsmasq): the tap's .1, a lease from dnsmasq, UDP from
 # the namespace to the guest, the missing-privilege and missing-bridge
-# errors. Nothing touches the host's own network.
+# errors; every running virtty-netd under its seccomp filter. Nothing
+# touches the host's own network.
 set -u
 NETD=${top_builddir:-../..}/backend/netd/virtty-netd
 VMM=${VIRTTY_VMM:-../../backend/vmm/virtty-vmm}
@@ -130,6 +131,30 @@ start_vm()
 	"$CTL" --wait 30 "$work/$1.ctl" '{"cmd":"status"}' >/dev/null 2>&1
 }
 
+# expect_sandboxed NAME PID: every thread of a running virtty-netd under a
+# seccomp filter (Seccomp: 2): the event loop from once the network is
+# built, the NAT's thread from its start.
+if ! grep -q '^#define HAVE_SECCOMP 1' "$B/config.h" 2>/dev/null; then
+	no_sandbox="built without libseccomp"
+elif [ "${VIRTTY_SECCOMP:-}" = off ]; then
+	no_sandbox="VIRTTY_SECCOMP=off"
+elif ! grep -q '^Seccomp:' /proc/self/status; then
+	no_sandbox="the kernel reports no seccomp state"
+else
+	no_sandbox=
+fi
+expect_sandboxed()
+{
+	if [ -n "$no_sandbox" ]; then
+		echo "SKIP: $1: seccomp check ($no_sandbox)"
+		return
+	fi
+	modes=$(cat /proc/"$2"/task/*/status 2>/dev/null | sed -n 's/^Seccomp:[[:space:]]*//p' | sort -u | tr '\n' ' ')
+	n=$(ls /proc/"$2"/task 2>/dev/null | wc -l)
+	[ "$modes" = "2 " ] && pass "$1: under a seccomp filter, all $n thread(s) (Seccomp: 2)" ||
+		fail "$1: Seccomp states '$modes' over $n threads"
+}
+
 # ---- Arguments ----
 expect_usage no-args "--name, --mode, --socket and --control are required" --
 expect_usage bad-mode "--mode 'nat': expected natnet, internal, hostonly or bridged" -- \
@@ -161,6 +186,7 @@ fi
 # ---- internal: fake VMs on the port socket ----
 if start_netd "$work/int" --name int1 --mode internal; then
 	pass "internal switch up"
+	expect_sandboxed "internal" "$netd_pid"
 	perm=$(stat -c %a "$work/int/port.sock")
 	[ "$perm" = 600 ] && pass "port socket mode 0600" || fail "port socket mode $perm"
 	python3 "$FAKEVM" "$work/int/port.sock" "$work/int/ctl.sock" >"$work/fake.out" 2>&1
@@ -190,6 +216,7 @@ if [ "$rc" -eq 0 ] && [ -S "$work/dmn/port.sock" ] && [ -n "$dpid" ]; then
 	pass "--daemonize returns 0 with the sockets listening (pid $dpid)"
 	spid=$("$CTL" "$work/dmn/ctl.sock" '{"cmd":"status"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["pid"])')
 	[ "$spid" = "$dpid" ] && pass "status pid = pid file" || fail "status pid $spid, pid file $dpid"
+	expect_sandboxed "--daemonize" "$dpid"
 	kill -TERM "$dpid"
 	wait_for "$work/dmn/pid" '^exited 0$' 10 && pass "SIGTERM: pid file says exited 0" ||
 		fail "after SIGTERM the pid file says: $(cat "$work/dmn/pid")"
@@ -218,6 +245,9 @@ if [ ! -e /dev/kvm ]; then
 elif start_netd "$work/nat" --name nn1 --mode natnet --net 10.0.2.0/24 \
 	--hostfwd "udp:127.0.0.1:$port1-10.0.2.15:7"; then
 	pass "natnet switch up"
+	n=$(ls /proc/"$netd_pid"/task | wc -l)
+	[ "$n" -ge 2 ] && pass "natnet: the NAT has a thread of its own" || fail "natnet: $n threads"
+	expect_sandboxed "natnet" "$netd_pid"
 	start_vm g1 "$work/nat/port.sock"
 	g1_pid=$vm_pid
 	start_vm g2 "$work/nat/port.sock"
@@ -324,6 +354,7 @@ else
 	fi
 	if start_netd "$work/ho" --name ho1 --mode hostonly --net 10.0.2.0/24; then
 		pass "hostonly switch up in namespace $ns"
+		expect_sandboxed "hostonly" "$netd_pid"
 		$in_ns ip -4 addr show dev vtty-ho1 | grep -q 'inet 10.0.2.1/24' && pass "the tap vtty-ho1 has 10.0.2.1/24" ||
 			fail "tap address: $($in_ns ip -4 addr show dev vtty-ho1 2>&1)"
 		"$CTL" "$work/ho/ctl.sock" '{"cmd":"status"}' | grep -q '"ifname":"vtty-ho1"' && pass "status names the tap" ||
@@ -365,6 +396,7 @@ else
 		$in_ns ip addr add 10.0.3.1/24 dev vtty-tbr
 	if start_netd "$work/br" --name br1 --mode bridged --bridge vtty-tbr; then
 		pass "bridged switch up"
+		expect_sandboxed "bridged" "$netd_pid"
 		$in_ns ip link show vtty-br1 | grep -q 'master vtty-tbr' && pass "the tap vtty-br1 is a port of bridge vtty-tbr" ||
 			fail "not enslaved: $($in_ns ip link show vtty-br1 2>&1)"
 		# A fake VM asks the bridge's address over ARP: the host's kernel

@@ -44,7 +44,7 @@ tui_expect "Performance: memory, disk and network lines" 'Network +rx'
 tui_keys Right
 tui_expect "Right moves to Hardware" 'CPUs +2 vCPUs'
 tui_expect "Hardware lists the disk read-write" 'Disk .*read-write'
-tui_expect "Hardware: console serial, NIC none" 'NIC +none'
+tui_expect "Hardware: console serial, NIC on default" 'NIC +default +52:54:00:'
 tui_expect "Hardware: a 1024x768 VNC display by default" 'Display +1024x768, VNC'
 tui_keys Left Left
 tui_expect "Left, Left back to Overview" 'Uptime +not running'
