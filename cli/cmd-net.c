@@ -507,7 +507,8 @@ const struct cli_command cli_cmd_net_create = {
 	    "                        tcp|udp:[HOSTADDR:]HOSTPORT-GUEST:GUESTPORT; GUEST is a\n"
 	    "                        VM name (nat) or an address in the subnet (natnet);\n"
 	    "                        HOSTADDR defaults to 127.0.0.1\n"
-	    "  --autostart           start the network with the host ('virtty net-autostart')\n",
+	    "  --autostart           start it with the host: 'virtty net-start --autostart'\n"
+	    "                        (from a boot script) starts every such network\n",
     .exec = net_create_exec,
 };
 
@@ -553,13 +554,81 @@ static int net_simple_exec(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* ---- net-start ---- */
+
+enum { NET_START_OPT_AUTOSTART = CLI_OPT_FIRST_PRIVATE };
+
+static int net_start_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaque)
+{
+	(void)ctx;
+	(void)arg;
+	if (opt == NET_START_OPT_AUTOSTART)
+		*(bool *)opaque = true;
+	return CLI_CONTINUE;
+}
+
+/* `net-start --autostart`: every inactive network marked autostart, for a
+ * boot script. Each failure is reported; the exit status says whether all
+ * started. */
+static int net_start_autostart(struct cli_ctx *ctx, struct driver *drv)
+{
+	struct net_info *nets = NULL;
+	char err[1024] = "";
+	int count = 0, failures = 0, started = 0;
+
+	if (drv->ops->net_list(drv, &nets, &count, err, sizeof(err)) < 0) {
+		fprintf(stderr, "virtty: %s\n", err);
+		return CLI_EXIT_FAILED;
+	}
+	for (int i = 0; i < count; i++) {
+		if (!nets[i].autostart || nets[i].state == NET_STATE_ACTIVE)
+			continue;
+		err[0] = '\0';
+		if (drv->ops->net_start(drv, nets[i].name, err, sizeof(err)) < 0) {
+			fprintf(stderr, "virtty: %s\n", err);
+			failures++;
+		} else if (!ctx->json) {
+			printf("Network '%s' started\n", nets[i].name);
+			started++;
+		}
+	}
+	free(nets);
+	if (!ctx->json && !started && !failures)
+		printf("No autostart network needed starting\n");
+	return failures ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+static int net_start_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    CLI_COMMON_OPTIONS,
+	    {"autostart", no_argument, NULL, NET_START_OPT_AUTOSTART},
+	    {NULL, 0, NULL, 0}};
+	bool autostart = false;
+	struct driver *drv = NULL;
+	int rc;
+
+	/* Options first, to know how many names to expect. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--autostart"))
+			autostart = true;
+	if (!autostart)
+		return net_simple_exec(ctx, argc, argv);
+	if ((rc = net_command(ctx, argc, argv, opts, net_start_opt, &autostart, 0, "", &drv)) !=
+	    CLI_CONTINUE)
+		return rc;
+	return net_start_autostart(ctx, drv);
+}
+
 const struct cli_command cli_cmd_net_start = {
     .name = "net-start",
-    .usage = "NAME",
+    .usage = "NAME | --autostart",
     .summary = "start a network's switch (natnet, internal, hostonly, bridged)",
     .help = "A VM's start also starts its networks. nat networks run nothing of their\n"
-	    "own: each VM on one has its own NAT.\n",
-    .exec = net_simple_exec,
+	    "own: each VM on one has its own NAT.\n"
+	    "  --autostart           start every network marked autostart that is not\n"
+	    "                        running (for a boot script or a systemd unit)\n",
+    .exec = net_start_exec,
     .data = (const void *)(intptr_t)NET_START,
 };
 

@@ -617,10 +617,13 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 		char why[512];
 
 		local_tidy_output(output, why, sizeof(why));
-		if (r == 127 || r < 0)
+		/* The child says "cannot run 'PATH': REASON" itself. */
+		if ((r == 127 || r < 0) && why[0])
+			snprintf(err, errlen, "VM '%s': %s (set VIRTTY_VMM to the virtty-vmm program)",
+				 name, why);
+		else if (r == 127 || r < 0)
 			snprintf(err, errlen, "VM '%s': cannot run '%s': %s (set VIRTTY_VMM to the "
-				 "virtty-vmm program)", name, bin,
-				 why[0] ? why : strerror(r < 0 ? -r : ENOEXEC));
+				 "virtty-vmm program)", name, bin, strerror(r < 0 ? -r : ENOEXEC));
 		else
 			snprintf(err, errlen, "VM '%s' failed to start: %s", name,
 				 why[0] ? why : "the VMM gave no reason; see its log");

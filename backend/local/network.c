@@ -727,11 +727,15 @@ static int net_spawn(struct driver *drv, const struct net_config *cfg, char *err
 		return 0;
 	}
 	local_tidy_output(output, why, sizeof(why));
-	if (r == 127 || r < 0)
+	/* The child says "cannot run 'PATH': REASON" itself. */
+	if ((r == 127 || r < 0) && why[0])
+		snprintf(err, errlen, "network '%s': %s (set VIRTTY_NETD to the virtty-netd program)",
+			 name, why);
+	else if (r == 127 || r < 0)
 		snprintf(err, errlen,
 			 "network '%s': cannot run '%s': %s (set VIRTTY_NETD to the "
 			 "virtty-netd program)",
-			 name, bin, why[0] ? why : strerror(r < 0 ? -r : ENOEXEC));
+			 name, bin, strerror(r < 0 ? -r : ENOEXEC));
 	else
 		snprintf(err, errlen, "network '%s' failed to start: %s", name,
 			 why[0] ? why : "virtty-netd gave no reason; see its log");
