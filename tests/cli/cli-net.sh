@@ -294,4 +294,16 @@ run net-info nn
 check $? "net-info of a deleted network fails" "$(cli_last)"
 expect_rc "destroy a" 0 destroy a
 
+# --- net-start --autostart: what a boot script runs ------------------------------
+expect_rc "net-create an autostart internal network" 0 net-create boot1 --mode internal --autostart
+expect_rc "net-create one without autostart" 0 net-create boot2 --mode internal
+expect_rc "net-start --autostart" 0 net-start --autostart
+[ "$(net_state boot1)" = active ] && [ "$(net_state boot2)" = inactive ]
+check $? "it started boot1 (autostart) and not boot2" "$(cli_last)"
+expect_rc "net-start --autostart again: nothing to do" 0 net-start --autostart
+grep_in "$out" "No autostart network needed starting"
+check $? "and says so" "$(cli_last)"
+refused "net-start NAME --autostart" 2 "unexpected argument" net-start boot2 --autostart
+expect_rc "net-stop boot1" 0 net-stop boot1
+
 cli_summary
