@@ -66,6 +66,14 @@ wait_log()
 	return 1
 }
 
+# show NAME: the last lines of a VM's console and its VMM's errors (after
+# a failure: the runner only sees our output).
+show()
+{
+	tr -d '\r' <"$WORK/$1.log" 2>/dev/null | grep -av '^$' | tail -n 15 | sed "s/^/net-scenario: $1| /"
+	tail -n 5 "$WORK/$1.err" 2>/dev/null | sed "s/^/net-scenario: $1 stderr| /"
+}
+
 # field LOG PREFIX KEY: the value of KEY= on the first LOG line starting
 # with PREFIX.
 field()
@@ -98,11 +106,11 @@ qemu_vm()
 }
 
 # Ports on L1's loopback for the forwards: nothing else listens in L1.
+# (Not through $(...): a subshell's increment would be lost.)
 port=15000
 next_port()
 {
 	port=$((port + 1))
-	echo "$port"
 }
 
 # now_ms: milliseconds (busybox date has %N).
@@ -179,13 +187,15 @@ blob_sha=$(sha256sum "$WORK/blob" | cut -d' ' -f1)
 
 test_nat()
 {
-	p=$(next_port)
+	next_port
+	p=$port
 	vm nat "lab.ip=dhcp lab.netrole=server" "user,hostfwd=tcp:127.0.0.1:$p-:5001"
 	log=$WORK/nat.log
 	if wait_log "$log" 'LAB: dhcp ip=' "$BOOT_TIMEOUT"; then
 		result PASS nat-dhcp "lease $(field "$log" 'LAB: dhcp' ip) router $(field "$log" 'LAB: dhcp' router)"
 	else
 		result FAIL nat-dhcp "no lease (guest: $(tr -d '\r' <"$log" | grep -a '^LAB:' | tail -n 2 | tr '\n' ' '))"
+		show nat
 	fi
 	if wait_log "$log" 'LAB: ping .* ok' 30; then
 		result PASS nat-ping "$(tr -d '\r' <"$log" | grep -a 'LAB: ping' | head -n 1)"
@@ -260,25 +270,31 @@ bench()
 {
 	sink="lab.netrole=sink lab.bytes=$((BENCH_MIB * 1048576))"
 	# virtty NAT.
-	pi=$(next_port)
-	po=$(next_port)
+	next_port
+	pi=$port
+	next_port
+	po=$port
 	vm bnat "lab.ip=dhcp $sink" "user,hostfwd=tcp:127.0.0.1:$pi-:5001,hostfwd=tcp:127.0.0.1:$po-:5002"
 	if wait_log "$WORK/bnat.log" 'LAB: net ready' "$BOOT_TIMEOUT"; then
 		throughput virtty-nat 127.0.0.1 "$pi" "$po"
 	else
 		echo "LAB-BENCH: net backend=virtty-nat dir=in failed"
+		show bnat
 	fi
 	cleanup
 	# QEMU user networking.
 	if [ -n "$QEMU" ]; then
-		pi=$(next_port)
-		po=$(next_port)
+		next_port
+		pi=$port
+		next_port
+		po=$port
 		qemu_vm qnat "lab.ip=dhcp $sink" \
 			-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$pi-:5001,hostfwd=tcp:127.0.0.1:$po-:5002"
 		if wait_log "$WORK/qnat.log" 'LAB: net ready' "$BOOT_TIMEOUT"; then
 			throughput qemu-user 127.0.0.1 "$pi" "$po"
 		else
 			echo "LAB-BENCH: net backend=qemu-user dir=in failed"
+			show qnat
 		fi
 		cleanup
 	fi
@@ -294,6 +310,7 @@ bench()
 		throughput virtty-tap 10.0.4.2 5001 5002
 	else
 		echo "LAB-BENCH: net backend=virtty-tap dir=in failed ($(tail -n 1 "$WORK/netd-ho.log"))"
+		show btap
 	fi
 	cleanup
 	# QEMU's tap backend.
@@ -306,6 +323,7 @@ bench()
 			throughput qemu-tap 10.0.5.2 5001 5002
 		else
 			echo "LAB-BENCH: net backend=qemu-tap dir=in failed ($(tail -n 1 "$WORK/qtap.err"))"
+			show qtap
 		fi
 		cleanup
 	fi
