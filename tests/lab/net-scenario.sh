@@ -113,11 +113,12 @@ next_port()
 	port=$((port + 1))
 }
 
-# now_ms: milliseconds (busybox date has %N).
+# now_ms: milliseconds since boot, in steps of 10 (/proc/uptime; busybox
+# date has no %N).
 now_ms()
 {
-	t=$(date +%s%N)
-	echo $((t / 1000000))
+	read -r up _ </proc/uptime
+	echo $((${up%.*} * 1000 + 1${up#*.} * 10 - 1000))
 }
 
 # Hold a FIFO open read-write: nc's stdin that never ends (busybox nc
