@@ -74,6 +74,7 @@ struct net_slirp {
 	char start_err[256];
 	struct net_slirp_frame txq[NET_SLIRP_TXQ];
 	unsigned int tx_first, tx_count;
+	bool tx_full; /* a send found the queue full: call tx_ready after the drain */
 	struct net_slirp_cmd *cmds;
 	struct net_filter filter;
 
@@ -571,7 +572,7 @@ static bool net_slirp_drain(struct net_slirp *ns)
 	struct net_slirp_frame batch[NET_SLIRP_TXQ];
 	struct net_slirp_cmd *cmds, *c;
 	unsigned int n = 0;
-	bool stop;
+	bool stop, was_full;
 
 	pthread_mutex_lock(&ns->lock);
 	while (ns->tx_count) {
@@ -579,6 +580,8 @@ static bool net_slirp_drain(struct net_slirp *ns)
 		ns->tx_first = (ns->tx_first + 1) % NET_SLIRP_TXQ;
 		ns->tx_count--;
 	}
+	was_full = ns->tx_full;
+	ns->tx_full = false;
 	cmds = ns->cmds;
 	ns->cmds = NULL;
 	stop = ns->stopping;
@@ -589,6 +592,9 @@ static bool net_slirp_drain(struct net_slirp *ns)
 			slirp_input(ns->slirp, batch[i].buf, (int)batch[i].len);
 		free(batch[i].buf);
 	}
+	/* The queue is empty again: the NIC may send what it kept. */
+	if (was_full && !stop)
+		netdev_tx_ready(&ns->nd);
 	for (c = cmds; c; c = c->next)
 		c->result = stop
 				? -ECANCELED
@@ -669,9 +675,16 @@ static int net_slirp_send(struct netdev *nd, const void *frame, size_t len)
 		return -ENOBUFS;
 	memcpy(copy, frame, len);
 	pthread_mutex_lock(&ns->lock);
-	/* Host isolation: counted by the NIC as tx_dropped, like a full queue. */
-	if (ns->tx_count == NET_SLIRP_TXQ || ns->stopping ||
-	    net_filter_from_guest(&ns->filter, copy, len) == NET_FILTER_DROP) {
+	/* Full: the NIC keeps the frame and the guest slows down; the thread
+	 * says when there is room (tx_ready), so TCP loses nothing here. */
+	if (ns->tx_count == NET_SLIRP_TXQ && !ns->stopping) {
+		ns->tx_full = true;
+		pthread_mutex_unlock(&ns->lock);
+		free(copy);
+		return -EAGAIN;
+	}
+	/* Host isolation: counted by the NIC as tx_dropped. */
+	if (ns->stopping || net_filter_from_guest(&ns->filter, copy, len) == NET_FILTER_DROP) {
 		pthread_mutex_unlock(&ns->lock);
 		free(copy);
 		return -ENOBUFS;

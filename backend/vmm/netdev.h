@@ -52,14 +52,22 @@ struct netdev_frontend {
 	 * sees the link status change. Any thread. May be NULL (a backend
 	 * without a peer to lose never calls it). */
 	void (*set_link)(void *opaque, bool up);
+	/* The backend has room again after a send returned -EAGAIN: the NIC
+	 * offers the frame it kept, and the guest's later ones. From the
+	 * backend's thread, holding none of its own locks. May be NULL (a
+	 * frontend that never keeps frames: the switch drops). */
+	void (*tx_ready)(void *opaque);
 	void *opaque;
 };
 
 struct netdev_ops {
 	const char *kind; /* "user" */
 	/* A frame from the guest (a vCPU thread, with the NIC's TX queue
-	 * locked). The backend copies it and must not block. 0, or -ENOBUFS
-	 * when it had to drop it (the NIC counts it). */
+	 * locked). The backend copies it and must not block. 0; -ENOBUFS when
+	 * it dropped it (the NIC counts it); or -EAGAIN when it is full for
+	 * now and will call netdev_tx_ready once it has room: the frame was
+	 * not taken (a frontend without tx_ready counts it as dropped). This
+	 * is what lets a guest's TCP slow down instead of losing packets. */
 	int (*send)(struct netdev *nd, const void *frame, size_t len);
 	/* The guest added receive buffers after can_receive said false.
 	 * Called with the NIC's RX queue locked: only wake a thread. May be
@@ -103,6 +111,12 @@ static inline void netdev_set_link(struct netdev *nd, bool up)
 {
 	if (nd->fe.set_link)
 		nd->fe.set_link(nd->fe.opaque, up);
+}
+
+static inline void netdev_tx_ready(struct netdev *nd)
+{
+	if (nd->fe.tx_ready)
+		nd->fe.tx_ready(nd->fe.opaque);
 }
 
 static inline void netdev_free(struct netdev *nd)

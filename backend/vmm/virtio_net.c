@@ -33,6 +33,7 @@ struct virtio_net {
 
 	/* TX state, under vp.queues[VIRTIO_NET_TXQ].lock. */
 	struct virtq_chain tx_chain;
+	bool tx_pending; /* tx_chain is popped, its frame not yet taken (-EAGAIN) */
 	uint8_t tx_buf[NETDEV_MAX_FRAME];
 };
 
@@ -274,14 +275,15 @@ static void virtio_net_rx_notify(struct virtio_net *vn, struct virtq *vq)
 
 /* One TX chain: header + frame in the readable half. Malformed chains are
  * counted and returned unused; the ring stays usable. */
-static void virtio_net_tx_one(struct virtio_net *vn, struct virtq_chain *c)
+static int virtio_net_tx_one(struct virtio_net *vn, struct virtq_chain *c)
 {
 	struct virtio_net_hdr hdr;
 	size_t len;
+	int r;
 
 	if (c->out_len < VIRTIO_NET_HDR_SIZE) {
 		virtio_net_count(&vn->stats.tx_errors, 1);
-		return;
+		return 0;
 	}
 	len = c->out_len - VIRTIO_NET_HDR_SIZE;
 	virtq_chain_read(c, 0, &hdr, sizeof(hdr));
@@ -289,36 +291,74 @@ static void virtio_net_tx_one(struct virtio_net *vn, struct virtq_chain *c)
 	if (len < NETDEV_MIN_FRAME || len > NETDEV_MAX_FRAME ||
 	    hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
 		virtio_net_count(&vn->stats.tx_errors, 1);
-		return;
+		return 0;
 	}
 	virtq_chain_read(c, VIRTIO_NET_HDR_SIZE, vn->tx_buf, len);
-	if (vn->backend->ops->send(vn->backend, vn->tx_buf, len) == 0) {
+	r = vn->backend->ops->send(vn->backend, vn->tx_buf, len);
+	if (r == -EAGAIN)
+		return -EAGAIN; /* kept: offered again on tx_ready */
+	if (r == 0) {
 		virtio_net_count(&vn->stats.tx_packets, 1);
 		virtio_net_count(&vn->stats.tx_bytes, len);
 	} else {
 		virtio_net_count(&vn->stats.tx_dropped, 1);
 	}
+	return 0;
+}
+
+/* Send what the guest queued, in order, until the backend is full: then
+ * the chain stays popped (not used), the guest's ring fills up and its
+ * driver stops the queue until we complete more. TX queue locked. */
+static void virtio_net_tx_run(struct virtio_net *vn, struct virtq *vq)
+{
+	unsigned int used = 0;
+	int r = 1;
+
+	if (vn->tx_pending) {
+		if (virtio_net_tx_one(vn, &vn->tx_chain) == -EAGAIN)
+			return;
+		virtq_push(vq, vn->tx_chain.head, 0);
+		vn->tx_pending = false;
+		used++;
+	}
+	while ((r = virtq_pop(vq, &vn->tx_chain)) > 0) {
+		if (virtio_net_tx_one(vn, &vn->tx_chain) == -EAGAIN) {
+			vn->tx_pending = true;
+			break;
+		}
+		virtq_push(vq, vn->tx_chain.head, 0);
+		used++;
+	}
+	if (r < 0) {
+		/* Bad address, loop, bad index: the transport's rule breach. */
+		virtio_net_count(&vn->stats.tx_errors, 1);
+		virtio_pci_set_needs_reset(&vn->vp);
+	}
+	if (used || r < 0)
+		virtio_pci_queue_interrupt(&vn->vp, VIRTIO_NET_TXQ);
+}
+
+/* netdev_frontend.tx_ready: the backend's thread. */
+static void virtio_net_tx_ready(void *opaque)
+{
+	struct virtio_net *vn = opaque;
+	struct virtio_pci_queue *vpq = &vn->vp.queues[VIRTIO_NET_TXQ];
+
+	pthread_mutex_lock(&vpq->lock);
+	if (vpq->vq.ready && virtio_net_driver_ok(vn))
+		virtio_net_tx_run(vn, &vpq->vq);
+	pthread_mutex_unlock(&vpq->lock);
 }
 
 static void virtio_net_queue_notify(struct virtio_pci *vp, uint16_t q, struct virtq *vq)
 {
 	struct virtio_net *vn = vp->opaque;
-	int r;
 
 	if (q == VIRTIO_NET_RXQ) {
 		virtio_net_rx_notify(vn, vq);
 		return;
 	}
-	while ((r = virtq_pop(vq, &vn->tx_chain)) > 0) {
-		virtio_net_tx_one(vn, &vn->tx_chain);
-		virtq_push(vq, vn->tx_chain.head, 0);
-	}
-	if (r < 0) {
-		/* Bad address, loop, bad index: the transport's rule breach. */
-		virtio_net_count(&vn->stats.tx_errors, 1);
-		virtio_pci_set_needs_reset(vp);
-	}
-	virtio_pci_queue_interrupt(vp, q);
+	virtio_net_tx_run(vn, vq);
 }
 
 static void virtio_net_config_read(struct virtio_pci *vp, uint32_t off, uint8_t *data, uint32_t len)
@@ -342,6 +382,10 @@ static void virtio_net_reset(struct virtio_pci *vp)
 	pthread_mutex_lock(&vpq->lock);
 	virtio_net_held_drop_all(vn);
 	vn->backend_waiting = false;
+	pthread_mutex_unlock(&vpq->lock);
+	vpq = &vp->queues[VIRTIO_NET_TXQ];
+	pthread_mutex_lock(&vpq->lock);
+	vn->tx_pending = false; /* the frame it kept belongs to the old driver */
 	pthread_mutex_unlock(&vpq->lock);
 }
 
@@ -382,6 +426,7 @@ struct virtio_net *virtio_net_new(struct pci_bus *bus, struct guest_mem *mem, st
 	    .receive = virtio_net_receive,
 	    .can_receive = virtio_net_can_receive,
 	    .set_link = virtio_net_link_changed,
+	    .tx_ready = virtio_net_tx_ready,
 	    .opaque = vn,
 	};
 	if (virtio_pci_init(&vn->vp, &virtio_net_ops, features, vn, bus, mem, irq, err, errlen)) {
