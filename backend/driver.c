@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "libvirt/libvirt_driver.h"
 #include "local/local.h"
 
 const char *vm_state_name(enum vm_state state)
@@ -100,18 +101,28 @@ bool vm_name_valid(const char *name, char *err, size_t errlen)
 	return ok;
 }
 
-struct driver *driver_open(const char *uri, char *err, size_t errlen)
+bool driver_uri_is_local(const char *uri)
+{
+	return !uri || !*uri || strcmp(uri, "local") == 0;
+}
+
+struct driver *driver_open_auth(const char *uri, const struct driver_auth *auth, char *err,
+				size_t errlen)
 {
 	struct driver *drv;
 
-	if (!uri || !*uri || strcmp(uri, "local") == 0) {
-		drv = local_driver_open(err, errlen);
-		if (drv && !drv->uri[0])
-			snprintf(drv->uri, sizeof(drv->uri), "local");
-		return drv;
-	}
-	snprintf(err, errlen, "unknown connection URI '%s' (supported: local)", uri);
-	return NULL;
+	if (!driver_uri_is_local(uri))
+		return lv_driver_open(uri, auth, err, errlen);
+	drv = local_driver_open(err, errlen);
+	if (drv && !drv->uri[0])
+		snprintf(drv->uri, sizeof(drv->uri), "local");
+	return drv;
+}
+
+struct driver *driver_open(const char *uri, char *err, size_t errlen)
+{
+	/* No one to ask: SSH keys or an agent, or a URI without credentials. */
+	return driver_open_auth(uri, NULL, err, errlen);
 }
 
 void driver_close(struct driver *drv)

@@ -123,7 +123,9 @@ static void main_usage(FILE *fp)
 	      "interface opens.\n",
 	      fp);
 	fputs("\nOptions:\n"
-	      "  -c, --connect URI     connection to use (default: local)\n"
+	      "  -c, --connect URI     connection to use (default: local); with no command,\n"
+	      "                        the interface shows it beside the saved connections\n"
+	      "                        and selects it (several -c: all of them)\n"
 	      "  --theme NAME          colour theme of the full-screen interface\n"
 	      "  --refresh SECONDS     how often it samples the VMs (default: 1)\n"
 	      "  --json                machine-readable output\n"
@@ -163,9 +165,17 @@ static int main_run_tui(struct cli_ctx *ctx, struct tui_options *opts)
 			  isatty(STDOUT_FILENO) ? "standard input" : "standard output");
 		return CLI_EXIT_USAGE;
 	}
-	drv = cli_driver(ctx);
-	if (!drv)
-		return CLI_EXIT_FAILED;
+	/* The local connection is always in the list; -c URIs are opened by
+	 * the interface in the background (a dead host does not stop it). */
+	{
+		char err[512] = "";
+
+		drv = driver_open(NULL, err, sizeof(err));
+		if (!drv) {
+			cli_error("%s", err[0] ? err : "cannot open the local connection");
+			return CLI_EXIT_FAILED;
+		}
+	}
 	opts->uri = ctx->uri;
 	rc = tui_main(drv, opts);
 	driver_close(drv);
@@ -186,6 +196,7 @@ int cli_main(int argc, char **argv)
 	};
 	struct cli_ctx ctx = {0};
 	struct tui_options tui_opts = {0};
+	static const char *more_uris[16]; /* -c given several times (TUI) */
 	bool tui_only = false; /* an option that makes sense only for the TUI */
 	const struct cli_command *cmd;
 	int c, rc;
@@ -196,7 +207,11 @@ int cli_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
+			/* The last one is the command's; the TUI shows them all. */
+			if (ctx.uri && tui_opts.nr_uris < (int)(sizeof(more_uris) / sizeof(more_uris[0])))
+				more_uris[tui_opts.nr_uris++] = ctx.uri;
 			ctx.uri = optarg;
+			tui_opts.uris = more_uris;
 			break;
 		case CLI_OPT_JSON:
 			ctx.json = true;

@@ -14,6 +14,8 @@ packages=(
 	qemu-system-x86 qemu-utils busybox-static cpio tmux ncurses-term gdb
 	# network tests: namespaces, DHCP for host-only networks, ping
 	iproute2 dnsmasq-base iputils-ping python3
+	# libvirt tests: a real libvirtd (TCG domains) and a private sshd for qemu+ssh://
+	libvirt-daemon-system openssh-server openssh-client
 )
 
 missing=()

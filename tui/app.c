@@ -334,10 +334,15 @@ static void app_draw_title(struct tui *tui)
 	char right[128] = "", left[128];
 	int running = 0;
 
+	const struct tui_conn *cur = tui_conn_find(tui, tui->cur_conn);
+
 	for (int i = 0; i < m->nr_vms; i++)
 		running += m->vms[i].info.state == VM_STATE_RUNNING;
-	snprintf(left, sizeof(left), " virtty  %s",
-		 tui->opts.uri && *tui->opts.uri ? tui->opts.uri : "Local");
+	if (tui->nr_conns > 1)
+		snprintf(left, sizeof(left), " virtty  %d connections, on %s", tui->nr_conns,
+			 cur ? tui_conn_label(cur) : "-");
+	else
+		snprintf(left, sizeof(left), " virtty  Local");
 	if (m->have_host && m->host.mem_total) {
 		char mem[16], total[16];
 
@@ -637,42 +642,49 @@ static int app_vnc_reopen(void *opaque, int *fd, char *err, size_t errlen)
 
 void tui_vnc_open(struct tui *tui, const char *vm_name)
 {
-	struct app_vnc_target target = {.drv = tui->drv, .name = vm_name};
+	struct driver *drv = tui_cur_driver(tui);
+	struct app_vnc_target target = {.drv = drv, .name = vm_name};
+	const char *label = "local";
+	struct tui_conn *conn;
 	struct vncview_options opts = {
 	    .in_fd = -1, .out_fd = -1, .colors_auto = true, .graphics_auto = true};
 	enum vm_state state = VM_STATE_UNKNOWN;
-	char err[512] = "", title[VM_NAME_MAX + 300];
+	char err[512] = "", title[VM_NAME_MAX + 300], where[256];
 	bool found = false;
 	int fd = -1, r;
 
 	pthread_mutex_lock(&tui->model.lock);
-	for (int i = 0; i < tui->model.nr_vms; i++) {
-		if (!strcmp(tui->model.vms[i].info.name, vm_name)) {
-			found = true;
-			state = tui->model.vms[i].info.state;
-		}
+	if (tui_find_vm(tui, vm_name)) {
+		found = true;
+		state = tui_find_vm(tui, vm_name)->info.state;
 	}
+	conn = tui_conn_find(tui, tui->cur_conn);
+	snprintf(where, sizeof(where), "%s", conn && !conn->local ? conn->uri : label);
 	pthread_mutex_unlock(&tui->model.lock);
+	if (!drv) {
+		tui_status(tui, TUI_STATUS_ERROR, "the connection of VM '%s' is not connected",
+			   vm_name);
+		return;
+	}
 	if (!found || state == VM_STATE_SHUTOFF || state == VM_STATE_CRASHED) {
 		tui_status(tui, TUI_STATUS_ERROR, "VM '%s' is not running: no graphical console",
 			   vm_name);
 		return;
 	}
-	if (!tui->drv->ops->vnc_open) {
+	if (!drv->ops->vnc_open) {
 		tui_status(tui, TUI_STATUS_ERROR, "this connection has no graphical consoles");
 		return;
 	}
 	/* On the UI thread: connecting to a local socket is quick, and the
 	 * viewer takes the terminal anyway. A VM without a display is
 	 * refused here, with the driver's reason. */
-	r = tui->drv->ops->vnc_open(tui->drv, vm_name, &fd, err, sizeof(err));
+	r = drv->ops->vnc_open(drv, vm_name, &fd, err, sizeof(err));
 	if (r < 0) {
 		tui_status(tui, TUI_STATUS_ERROR, "%s",
 			   err[0] ? err : "cannot open the graphical console");
 		return;
 	}
-	snprintf(title, sizeof(title), "%s (%s)", vm_name,
-		 tui->opts.uri && tui->opts.uri[0] ? tui->opts.uri : "local");
+	snprintf(title, sizeof(title), "%s (%s)", vm_name, where);
 	opts.title = title;
 	opts.reopen = app_vnc_reopen;
 	opts.reopen_opaque = &target;
@@ -763,6 +775,8 @@ static int app_loop(struct tui *tui, WINDOW *in)
 			while (read(tui->wake_pipe[0], buf, sizeof(buf)) > 0)
 				;
 		}
+		/* A connection waiting for a password gets its prompt. */
+		tui_conns_poll(tui);
 		/* Also after EINTR: a SIGWINCH makes wgetch return KEY_RESIZE. */
 		if (!app_read_keys(tui, in))
 			return 0;
@@ -783,6 +797,7 @@ static void app_free(struct tui *tui)
 			close(tui->wake_pipe[i]);
 	free(tui->model.vms);
 	free(tui->model.nets);
+	free(tui->model.preview.text);
 	free(tui->model.host_hist);
 	pthread_mutex_destroy(&tui->model.lock);
 	pthread_mutex_destroy(&tui->status_lock);
@@ -795,6 +810,7 @@ int tui_main(struct driver *drv, const struct tui_options *opts)
 	SCREEN *term;
 	WINDOW *in;
 	char err[512] = "", theme_err[512] = "";
+	bool stopped = true;
 	int r;
 
 	setlocale(LC_ALL, "");
@@ -868,7 +884,7 @@ int tui_main(struct driver *drv, const struct tui_options *opts)
 	}
 	if (theme_err[0])
 		tui_status(tui, TUI_STATUS_ERROR, "%s", theme_err);
-	r = tui_sampler_start(tui, err, sizeof(err));
+	r = tui_conns_start(tui, err, sizeof(err));
 	if (r)
 		goto out;
 	r = app_loop(tui, in);
@@ -879,13 +895,16 @@ out:
 	 * clone is cancelled so the join does not wait for the whole copy. */
 	endwin();
 	tui_clone_cancel(tui);
-	tui_sampler_stop(tui);
+	stopped = tui_conns_stop(tui);
 	app_free_windows(tui);
 	app_input_win = NULL;
 	if (in)
 		delwin(in);
 	delscreen(term);
-	app_free(tui);
+	/* A connection thread still blocked on a dead host uses tui: let
+	 * the process exit take it. */
+	if (stopped)
+		app_free(tui);
 	if (err[0])
 		fprintf(stderr, "virtty: %s\n", err);
 	return r;

@@ -13,6 +13,7 @@ struct dialog_input {
 	char prompt[160];
 	char text[DIALOG_INPUT_MAX];
 	char error[256];
+	bool secret; /* show '*' for each character (passwords) */
 	int (*on_ok)(struct tui *tui, const char *text, void *opaque, char *err, size_t errlen);
 	void *opaque;
 	void (*free_opaque)(void *opaque);
@@ -41,7 +42,10 @@ static void dialog_input_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 	int rows, cols, w, h, y, x, fw, len, start;
 
 	getmaxyx(win, rows, cols);
-	w = cols - 4 < 60 ? cols - 4 : 60;
+	/* Wide enough for the prompt (URI examples), within the window. */
+	w = (int)strlen(d->prompt) + 6 > 60 ? (int)strlen(d->prompt) + 6 : 60;
+	if (w > cols - 4)
+		w = cols - 4;
 	if (w < 20)
 		w = cols;
 	h = d->error[0] ? 6 : 5;
@@ -57,7 +61,15 @@ static void dialog_input_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 	len = (int)strlen(d->text);
 	start = len >= fw ? len - fw + 1 : 0;
 	wattrset(win, theme_attr(THEME_INPUT));
-	tui_put(win, y + 2, x + 2, fw, d->text + start, true);
+	if (d->secret) {
+		char stars[DIALOG_INPUT_MAX];
+
+		memset(stars, '*', (size_t)(len - start));
+		stars[len - start] = '\0';
+		tui_put(win, y + 2, x + 2, fw, stars, true);
+	} else {
+		tui_put(win, y + 2, x + 2, fw, d->text + start, true);
+	}
 	if (d->error[0]) {
 		wattrset(win, theme_attr(THEME_ERROR));
 		tui_put(win, y + 3, x + 2, w - 4, d->error, false);
@@ -169,9 +181,11 @@ static struct screen *dialog_input_open(const struct dialog_input *from, const c
 	struct screen *scr = dialog_input_new(from->title, from->prompt, from->text, from->on_ok,
 					      from->opaque, from->free_opaque);
 
-	if (scr)
+	if (scr) {
 		snprintf(((struct dialog_input *)scr->priv)->error, sizeof(from->error), "%s",
 			 error);
+		((struct dialog_input *)scr->priv)->secret = from->secret;
+	}
 	return scr;
 }
 
@@ -198,4 +212,12 @@ struct screen *dialog_input_new(const char *title, const char *prompt, const cha
 	if (!scr)
 		dialog_input_destroy(&(struct screen){.priv = d});
 	return scr;
+}
+
+void dialog_input_set_secret(struct screen *scr, bool secret)
+{
+	struct dialog_input *d = scr ? scr->priv : NULL;
+
+	if (d)
+		d->secret = secret;
 }

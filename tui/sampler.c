@@ -1,4 +1,4 @@
-/* The TUI's background threads: the sampler (every interval: the VM list,
+/* A connection's background threads: the sampler (every interval: the VM list,
  * stats of running VMs, CPU% and rates from deltas, the host sample) and
  * the worker (user actions and config reads). Both call the driver, which
  * may take a second on a hung VMM; the UI thread only reads what they post
@@ -26,6 +26,7 @@ enum sampler_job_kind {
 	JOB_DEFINE,
 	JOB_NET,
 	JOB_NET_CONFIG,
+	JOB_PREVIEW,
 };
 
 struct sampler_job {
@@ -34,13 +35,14 @@ struct sampler_job {
 	char name[VM_NAME_MAX + 1];
 	struct vm_settings settings;	    /* JOB_SET */
 	char new_name[VM_NAME_MAX + 1]; /* JOB_CLONE */
-	struct tui_define_request *define; /* JOB_DEFINE: heap, the worker frees it */
+	struct tui_define_request *define; /* JOB_DEFINE, JOB_PREVIEW: heap, the worker frees it */
 	struct tui_net_request *net;	   /* JOB_NET: heap, the worker frees it */
-	uint64_t seq;			   /* JOB_NET: its number */
+	uint64_t seq;			   /* JOB_NET, JOB_PREVIEW: its number */
 };
 
 struct tui_sampler {
 	struct tui *tui;
+	struct tui_conn *conn; /* whose driver these threads call */
 	pthread_t sample_thread, work_thread;
 	bool sample_running, work_running;
 	bool defining; /* the worker runs a define: quit waits for it */
@@ -159,7 +161,7 @@ static void sampler_update_nics(struct tui_vm *row, const struct vm_stats *st)
 /* One VM's stats into its row: rates from the previous counters. */
 static void sampler_update_stats(struct tui_sampler *s, struct tui_vm *row)
 {
-	struct driver *drv = s->tui->drv;
+	struct driver *drv = s->conn->drv;
 	struct vm_stats st;
 	char err[256];
 	bool alive = row->info.state == VM_STATE_RUNNING || row->info.state == VM_STATE_PAUSED ||
@@ -237,7 +239,7 @@ static struct tui_net *sampler_find_net(struct tui_net *nets, int n, const char 
  * Returns 0, or the driver's error (the previous list is kept). */
 static int sampler_sample_nets(struct tui_sampler *s, char *err, size_t errlen)
 {
-	struct driver *drv = s->tui->drv;
+	struct driver *drv = s->conn->drv;
 	struct net_info *infos = NULL;
 	struct tui_net *nets;
 	uint64_t now = tui_now_ns();
@@ -285,17 +287,74 @@ static int sampler_sample_nets(struct tui_sampler *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* This connection's rows into model.vms (the other connections' rows
+ * stay), its networks into its own copy (and the model's when it is the
+ * current one). Model lock held. */
+static void sampler_publish(struct tui_sampler *s, int r, const char *err, int rn,
+			    const char *net_err)
+{
+	struct tui *tui = s->tui;
+	struct tui_conn *conn = s->conn;
+	struct tui_model *m = &tui->model;
+	bool nets_supported = conn->drv->ops->net_list != NULL;
+
+	if (!r) {
+		int others = 0, k = 0;
+		struct tui_vm *all;
+
+		for (int i = 0; i < m->nr_vms; i++)
+			others += m->vms[i].conn_id != conn->id;
+		all = malloc(sizeof(*all) * (size_t)(others + s->nr_rows + 1));
+		if (all) {
+			for (int i = 0; i < m->nr_vms; i++)
+				if (m->vms[i].conn_id != conn->id)
+					all[k++] = m->vms[i];
+			for (int i = 0; i < s->nr_rows; i++) {
+				all[k] = s->rows[i];
+				all[k++].conn_id = conn->id;
+			}
+			free(m->vms);
+			m->vms = all;
+			m->nr_vms = k;
+		}
+		conn->listed = true;
+		conn->list_error[0] = '\0';
+	} else {
+		snprintf(conn->list_error, sizeof(conn->list_error), "%s",
+			 err[0] ? err : strerror(-r));
+	}
+	conn->nets_supported = nets_supported;
+	if (!rn) {
+		struct tui_net *copy =
+		    malloc(sizeof(*copy) * (size_t)(s->nr_nets ? s->nr_nets : 1));
+
+		if (copy) {
+			memcpy(copy, s->nets, sizeof(*copy) * (size_t)s->nr_nets);
+			free(conn->nets);
+			conn->nets = copy;
+			conn->nr_nets = s->nr_nets;
+		}
+		conn->nets_listed = true;
+		conn->nets_error[0] = '\0';
+	} else if (nets_supported) {
+		snprintf(conn->nets_error, sizeof(conn->nets_error), "%s",
+			 net_err[0] ? net_err : strerror(-rn));
+	}
+	if (tui->cur_conn == conn->id)
+		tui_conn_select_locked(tui, conn->id); /* the model's copies */
+}
+
 /* One round: list, stats, host; then publish under the model lock. */
 static void sampler_sample(struct tui_sampler *s)
 {
 	struct tui *tui = s->tui;
-	struct driver *drv = tui->drv;
+	struct driver *drv = s->conn->drv;
 	struct vm_info *infos = NULL;
 	struct tui_vm *rows = NULL;
 	struct host_sample hs;
 	char err[256] = "", net_err[256] = "";
 	int n = 0, r, rn = -ENOTSUP;
-	bool host_ok = false;
+	bool host_ok = false, stopping;
 
 	r = drv->ops->list(drv, &infos, &n, err, sizeof(err));
 	if (!r) {
@@ -326,41 +385,15 @@ static void sampler_sample(struct tui_sampler *s)
 
 	if (s->host_ok && !hoststat_sample(&s->host, &hs))
 		host_ok = true;
+	tui_conn_list_result(s->conn, r, err[0] ? err : r ? strerror(-r) : "");
 
+	pthread_mutex_lock(&s->lock);
+	stopping = s->stop; /* left behind by a reconnect: publish nothing */
+	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_lock(&tui->model.lock);
-	if (!r) {
-		struct tui_vm *copy = malloc(sizeof(*copy) * (size_t)(n ? n : 1));
-
-		if (copy) {
-			memcpy(copy, s->rows, sizeof(*copy) * (size_t)n);
-			free(tui->model.vms);
-			tui->model.vms = copy;
-			tui->model.nr_vms = n;
-		}
-		tui->model.listed = true;
-		tui->model.list_error[0] = '\0';
-	} else {
-		snprintf(tui->model.list_error, sizeof(tui->model.list_error), "%s",
-			 err[0] ? err : strerror(-r));
-	}
-	tui->model.nets_supported = drv->ops->net_list != NULL;
-	if (!rn) {
-		struct tui_net *copy =
-		    malloc(sizeof(*copy) * (size_t)(s->nr_nets ? s->nr_nets : 1));
-
-		if (copy) {
-			memcpy(copy, s->nets, sizeof(*copy) * (size_t)s->nr_nets);
-			free(tui->model.nets);
-			tui->model.nets = copy;
-			tui->model.nr_nets = s->nr_nets;
-		}
-		tui->model.nets_listed = true;
-		tui->model.nets_error[0] = '\0';
-	} else if (drv->ops->net_list) {
-		snprintf(tui->model.nets_error, sizeof(tui->model.nets_error), "%s",
-			 net_err[0] ? net_err : strerror(-rn));
-	}
-	if (host_ok) {
+	if (!stopping)
+		sampler_publish(s, r, err, rn, net_err);
+	if (host_ok && !stopping) {
 		tui->model.host = hs;
 		tui->model.have_host = true;
 		sampler_push_host(tui->model.host_hist, &hs);
@@ -408,7 +441,7 @@ static void *sampler_thread(void *arg)
 static void sampler_run_action(struct tui_sampler *s, const struct sampler_job *job)
 {
 	struct tui *tui = s->tui;
-	struct driver *drv = tui->drv;
+	struct driver *drv = s->conn->drv;
 	char err[512] = "";
 	int r = -ENOTSUP;
 
@@ -442,7 +475,7 @@ static void sampler_run_action(struct tui_sampler *s, const struct sampler_job *
 	else
 		tui_status(tui, TUI_STATUS_INFO, "VM '%s' %s", job->name,
 			   sampler_action_done(job->action));
-	tui_request_refresh(tui);
+	tui_sampler_refresh(s);
 }
 
 static void sampler_run_config(struct tui_sampler *s, const struct sampler_job *job)
@@ -453,7 +486,7 @@ static void sampler_run_config(struct tui_sampler *s, const struct sampler_job *
 	int r = -ENOMEM;
 
 	if (cfg)
-		r = tui->drv->ops->get_config(tui->drv, job->name, cfg, err, sizeof(err));
+		r = s->conn->drv->ops->get_config(s->conn->drv, job->name, cfg, err, sizeof(err));
 	pthread_mutex_lock(&tui->model.lock);
 	/* Only if the panel still waits for this VM. */
 	if (!strcmp(tui->model.config.name, job->name)) {
@@ -479,7 +512,7 @@ static void sampler_run_set(struct tui_sampler *s, const struct sampler_job *job
 	bool at_next_start = false;
 	int r;
 
-	r = tui->drv->ops->set(tui->drv, job->name, &job->settings, &at_next_start, err,
+	r = s->conn->drv->ops->set(s->conn->drv, job->name, &job->settings, &at_next_start, err,
 			       sizeof(err));
 	if (job->settings.vcpus)
 		snprintf(what, sizeof(what), "%d vCPU%s", job->settings.vcpus,
@@ -510,15 +543,15 @@ static void sampler_run_set(struct tui_sampler *s, const struct sampler_job *job
 	pthread_mutex_unlock(&tui->model.lock);
 	if (!r)
 		sampler_run_config(s, job);
-	tui_request_refresh(tui);
+	tui_sampler_refresh(s);
 }
 
 /* The driver's progress callback: post to the model (the UI draws the
  * bar), and tell the driver to stop when the user cancelled. */
 static int sampler_clone_progress(void *opaque, uint64_t done, uint64_t total)
 {
-	struct tui *tui = opaque;
-	struct tui_sampler *s = tui->sampler;
+	struct tui_sampler *s = opaque;
+	struct tui *tui = s->tui;
 	char src[VM_NAME_MAX + 1], dst[VM_NAME_MAX + 1];
 	uint64_t now = tui_now_ns();
 	int old_pct, pct;
@@ -554,12 +587,12 @@ static int sampler_clone_progress(void *opaque, uint64_t done, uint64_t total)
 static void sampler_run_clone(struct tui_sampler *s, const struct sampler_job *job)
 {
 	struct tui *tui = s->tui;
-	struct progress progress = {.fn = sampler_clone_progress, .opaque = tui};
+	struct progress progress = {.fn = sampler_clone_progress, .opaque = s};
 	char err[512] = "";
 	bool cancelled;
 	int r;
 
-	r = tui->drv->ops->clone(tui->drv, job->name, job->new_name, &progress, err, sizeof(err));
+	r = s->conn->drv->ops->clone(s->conn->drv, job->name, job->new_name, &progress, err, sizeof(err));
 	pthread_mutex_lock(&tui->model.lock);
 	cancelled = tui->model.clone.cancel;
 	tui->model.clone.active = false;
@@ -574,7 +607,7 @@ static void sampler_run_clone(struct tui_sampler *s, const struct sampler_job *j
 	else
 		tui_status(tui, TUI_STATUS_INFO, "VM '%s' cloned to '%s'", job->name,
 			   job->new_name);
-	tui_request_refresh(tui);
+	tui_sampler_refresh(s);
 }
 
 /* ---- the serial console screen (screen-console.c) ---- */
@@ -585,7 +618,7 @@ static void sampler_run_console(struct tui_sampler *s, const struct sampler_job 
 	char err[256] = "";
 	int fd = -1, r;
 
-	r = tui->drv->ops->console_open(tui->drv, job->name, &fd, err, sizeof(err));
+	r = s->conn->drv->ops->console_open(s->conn->drv, job->name, &fd, err, sizeof(err));
 	pthread_mutex_lock(&tui->model.lock);
 	/* Only if the console screen still waits for this VM. */
 	if (!strcmp(tui->model.console.name, job->name) && !tui->model.console.ready) {
@@ -608,7 +641,7 @@ static void sampler_run_console(struct tui_sampler *s, const struct sampler_job 
 static void sampler_run_define(struct tui_sampler *s, struct sampler_job *job)
 {
 	struct tui *tui = s->tui;
-	struct driver *drv = tui->drv;
+	struct driver *drv = s->conn->drv;
 	struct tui_define_request *req = job->define;
 	struct vm_info info;
 	char err[512] = "", serr[512] = "";
@@ -644,7 +677,7 @@ static void sampler_run_define(struct tui_sampler *s, struct sampler_job *job)
 			   req->start ? " and started" : "");
 	free(req);
 	job->define = NULL;
-	tui_request_refresh(tui);
+	tui_sampler_refresh(s);
 	tui_wake(tui);
 }
 
@@ -724,6 +757,8 @@ static int sampler_net_call(struct driver *drv, const struct tui_net_request *re
 	return -EINVAL;
 }
 
+static void sampler_run_net_config(struct tui_sampler *s, const struct sampler_job *job);
+
 static void sampler_run_net(struct tui_sampler *s, struct sampler_job *job)
 {
 	struct tui *tui = s->tui;
@@ -731,7 +766,7 @@ static void sampler_run_net(struct tui_sampler *s, struct sampler_job *job)
 	char err[512] = "", warn[512] = "", done[256];
 	int r;
 
-	r = sampler_net_call(tui->drv, req, err, sizeof(err), warn, sizeof(warn));
+	r = sampler_net_call(s->conn->drv, req, err, sizeof(err), warn, sizeof(warn));
 	if (r && !err[0])
 		snprintf(err, sizeof(err), "network '%s': %s", req->name, strerror(-r));
 	pthread_mutex_lock(&tui->model.lock);
@@ -755,11 +790,15 @@ static void sampler_run_net(struct tui_sampler *s, struct sampler_job *job)
 	pthread_mutex_lock(&tui->model.lock);
 	r = strcmp(tui->model.net_config.name, req->name);
 	pthread_mutex_unlock(&tui->model.lock);
-	if (!r && req->op != TUI_NET_UNDEFINE)
-		tui_request_net_config(tui, req->name);
+	if (!r && req->op != TUI_NET_UNDEFINE) {
+		struct sampler_job again = {.kind = JOB_NET_CONFIG};
+
+		snprintf(again.name, sizeof(again.name), "%s", req->name);
+		sampler_run_net_config(s, &again);
+	}
 	free(req);
 	job->net = NULL;
-	tui_request_refresh(tui);
+	tui_sampler_refresh(s);
 }
 
 static void sampler_run_net_config(struct tui_sampler *s, const struct sampler_job *job)
@@ -769,11 +808,11 @@ static void sampler_run_net_config(struct tui_sampler *s, const struct sampler_j
 	char err[256] = "";
 	int r = -ENOMEM;
 
-	if (cfg && !tui->drv->ops->net_get_config) {
+	if (cfg && !s->conn->drv->ops->net_get_config) {
 		r = -ENOTSUP;
 		snprintf(err, sizeof(err), "this connection has no networks");
 	} else if (cfg) {
-		r = tui->drv->ops->net_get_config(tui->drv, job->name, cfg, err, sizeof(err));
+		r = s->conn->drv->ops->net_get_config(s->conn->drv, job->name, cfg, err, sizeof(err));
 	}
 	pthread_mutex_lock(&tui->model.lock);
 	if (!strcmp(tui->model.net_config.name, job->name)) {
@@ -787,6 +826,39 @@ static void sampler_run_net_config(struct tui_sampler *s, const struct sampler_j
 	}
 	pthread_mutex_unlock(&tui->model.lock);
 	free(cfg);
+	tui_wake(tui);
+}
+
+/* The New VM wizard's summary: what define would create. */
+static void sampler_run_preview(struct tui_sampler *s, struct sampler_job *job)
+{
+	struct tui *tui = s->tui;
+	struct driver *drv = s->conn->drv;
+	struct tui_define_request *req = job->define;
+	char err[256] = "", *text = NULL;
+	bool supported = drv->ops->define_preview != NULL;
+	int r = -ENOTSUP;
+
+	if (supported)
+		r = drv->ops->define_preview(drv, &req->cfg,
+					     req->nr_new_disks ? &req->new_disk : NULL,
+					     req->nr_new_disks, &text, err, sizeof(err));
+	pthread_mutex_lock(&tui->model.lock);
+	if (tui->model.preview_seq == job->seq) {
+		free(tui->model.preview.text);
+		tui->model.preview.text = r ? NULL : text;
+		text = NULL;
+		tui->model.preview.seq = job->seq;
+		tui->model.preview.supported = supported;
+		tui->model.preview.rc = r;
+		snprintf(tui->model.preview.error, sizeof(tui->model.preview.error), "%s",
+			 r ? (err[0] ? err : strerror(-r)) : "");
+		tui->model.generation++;
+	}
+	pthread_mutex_unlock(&tui->model.lock);
+	free(text);
+	free(req);
+	job->define = NULL;
 	tui_wake(tui);
 }
 
@@ -824,19 +896,18 @@ static void *sampler_worker(void *arg)
 			sampler_run_net(s, &job);
 		else if (job.kind == JOB_NET_CONFIG)
 			sampler_run_net_config(s, &job);
+		else if (job.kind == JOB_PREVIEW)
+			sampler_run_preview(s, &job);
 		else
 			sampler_run_config(s, &job);
 	}
 	return NULL;
 }
 
-static int sampler_enqueue(struct tui *tui, const struct sampler_job *job)
+static int sampler_push(struct tui_sampler *s, const struct sampler_job *job)
 {
-	struct tui_sampler *s = tui->sampler;
 	int r = 0;
 
-	if (!s)
-		return -ENOTCONN;
 	pthread_mutex_lock(&s->lock);
 	if (s->q_count == SAMPLER_QUEUE_MAX) {
 		r = -EAGAIN;
@@ -847,6 +918,79 @@ static int sampler_enqueue(struct tui *tui, const struct sampler_job *job)
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;
+}
+
+/* Queue job on connection conn_id's worker (conn->lock keeps the
+ * sampler from going away meanwhile). */
+static int sampler_enqueue_on(struct tui *tui, int conn_id, const struct sampler_job *job)
+{
+	struct tui_conn *conn;
+	char label[256] = "";
+	int r = -ENOTCONN;
+
+	pthread_mutex_lock(&tui->model.lock);
+	conn = tui_conn_find(tui, conn_id);
+	if (conn)
+		snprintf(label, sizeof(label), "%s", tui_conn_label(conn));
+	pthread_mutex_unlock(&tui->model.lock);
+	if (conn) {
+		pthread_mutex_lock(&conn->lock);
+		if (conn->sampler)
+			r = sampler_push(conn->sampler, job);
+		pthread_mutex_unlock(&conn->lock);
+	}
+	if (r == -ENOTCONN)
+		tui_status(tui, TUI_STATUS_ERROR,
+			   "connection %s is not connected; wait for it or press X to remove it",
+			   label[0] ? label : "(none)");
+	return r;
+}
+
+/* Queue job on the current connection's worker. */
+static int sampler_enqueue(struct tui *tui, const struct sampler_job *job)
+{
+	int id;
+
+	pthread_mutex_lock(&tui->model.lock);
+	id = tui->cur_conn;
+	pthread_mutex_unlock(&tui->model.lock);
+	return sampler_enqueue_on(tui, id, job);
+}
+
+int tui_request_action_on(struct tui *tui, int conn_id, enum tui_action action,
+			  const char *name)
+{
+	struct sampler_job job = {.kind = JOB_ACTION, .action = action};
+	int r;
+
+	snprintf(job.name, sizeof(job.name), "%s", name);
+	r = sampler_enqueue_on(tui, conn_id, &job);
+	if (r == -EAGAIN)
+		tui_status(tui, TUI_STATUS_ERROR,
+			   "too many actions waiting; try again in a moment");
+	return r;
+}
+
+int tui_request_preview(struct tui *tui, const struct tui_define_request *req, uint64_t *seq)
+{
+	struct sampler_job job = {.kind = JOB_PREVIEW};
+	int r;
+
+	job.define = malloc(sizeof(*job.define));
+	if (!job.define)
+		return -ENOMEM;
+	*job.define = *req;
+	pthread_mutex_lock(&tui->model.lock);
+	job.seq = ++tui->model.preview_seq;
+	pthread_mutex_unlock(&tui->model.lock);
+	r = sampler_enqueue(tui, &job);
+	if (r) {
+		free(job.define);
+		return r;
+	}
+	if (seq)
+		*seq = job.seq;
+	return 0;
 }
 
 int tui_request_action(struct tui *tui, enum tui_action action, const char *name)
@@ -994,8 +1138,22 @@ int tui_request_net_config(struct tui *tui, const char *name)
 
 void tui_request_refresh(struct tui *tui)
 {
-	struct tui_sampler *s = tui->sampler;
+	struct tui_conn *conn;
 
+	/* Every connection: an action may change what several show. */
+	pthread_mutex_lock(&tui->model.lock);
+	for (int i = 0; i < tui->nr_conns; i++) {
+		conn = tui->conns[i];
+		pthread_mutex_lock(&conn->lock);
+		if (conn->sampler)
+			tui_sampler_refresh(conn->sampler);
+		pthread_mutex_unlock(&conn->lock);
+	}
+	pthread_mutex_unlock(&tui->model.lock);
+}
+
+void tui_sampler_refresh(struct tui_sampler *s)
+{
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -1004,7 +1162,8 @@ void tui_request_refresh(struct tui *tui)
 	pthread_mutex_unlock(&s->lock);
 }
 
-int tui_sampler_start(struct tui *tui, char *err, size_t errlen)
+struct tui_sampler *tui_sampler_start(struct tui *tui, struct tui_conn *conn, char *err,
+				      size_t errlen)
 {
 	struct tui_sampler *s = calloc(1, sizeof(*s));
 	pthread_condattr_t ca;
@@ -1014,9 +1173,10 @@ int tui_sampler_start(struct tui *tui, char *err, size_t errlen)
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return NULL;
 	}
 	s->tui = tui;
+	s->conn = conn;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1024,11 +1184,13 @@ int tui_sampler_start(struct tui *tui, char *err, size_t errlen)
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&s->work_cond, NULL);
 	s->host.fd_stat = s->host.fd_meminfo = s->host.fd_diskstats = s->host.fd_netdev = -1;
-	/* Without /proc the dashboard is empty, the list still works. */
-	s->host_ok = hoststat_open(&s->host, NULL, herr, sizeof(herr)) == 0;
-	if (!s->host_ok)
-		tui_status(tui, TUI_STATUS_ERROR, "host statistics: %s", herr);
-	tui->sampler = s;
+	/* The dashboard shows this machine: the local connection samples it.
+	 * Without /proc the dashboard is empty, the list still works. */
+	if (conn->local) {
+		s->host_ok = hoststat_open(&s->host, NULL, herr, sizeof(herr)) == 0;
+		if (!s->host_ok)
+			tui_status(tui, TUI_STATUS_ERROR, "host statistics: %s", herr);
+	}
 
 	/* Signals (SIGWINCH above all) must interrupt the UI thread's poll(),
 	 * not land in these threads. */
@@ -1043,10 +1205,10 @@ int tui_sampler_start(struct tui *tui, char *err, size_t errlen)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		snprintf(err, errlen, "cannot start the sampler thread: %s", strerror(r));
-		tui_sampler_stop(tui);
-		return -r;
+		tui_sampler_stop(s);
+		return NULL;
 	}
-	return 0;
+	return s;
 }
 
 /* pthread_join with a limit: true if the thread ended in time. */
@@ -1064,13 +1226,14 @@ static bool sampler_join_within(pthread_t thread, int ms)
 	return pthread_timedjoin_np(thread, NULL, &ts) == 0;
 }
 
-void tui_sampler_stop(struct tui *tui)
+bool tui_sampler_stop(struct tui_sampler *s)
 {
-	struct tui_sampler *s = tui->sampler;
+	struct tui *tui;
 	bool leaked = false;
 
 	if (!s)
-		return;
+		return true;
+	tui = s->tui;
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
 	pthread_cond_broadcast(&s->sample_cond);
@@ -1081,7 +1244,8 @@ void tui_sampler_stop(struct tui *tui)
 	 * (being cancelled) or a define is waited for, so it cleans up after
 	 * itself; any other action the worker runs is a request to a VMM
 	 * that goes on without us. A thread still busy then keeps its
-	 * memory: the process is about to exit. */
+	 * memory (and its connection's driver): the process is about to
+	 * exit, or the connection reconnects with a new driver. */
 	if (s->sample_running && !sampler_join_within(s->sample_thread, 1000))
 		leaked = true;
 	if (s->work_running) {
@@ -1098,9 +1262,8 @@ void tui_sampler_stop(struct tui *tui)
 		else if (!sampler_join_within(s->work_thread, 1000))
 			leaked = true;
 	}
-	tui->sampler = NULL;
 	if (leaked)
-		return;
+		return false;
 	if (s->host_ok)
 		hoststat_close(&s->host);
 	pthread_cond_destroy(&s->sample_cond);
@@ -1110,7 +1273,7 @@ void tui_sampler_stop(struct tui *tui)
 	for (int i = 0; i < s->q_count; i++) {
 		struct sampler_job *job = &s->queue[(s->q_head + i) % SAMPLER_QUEUE_MAX];
 
-		if (job->kind == JOB_DEFINE)
+		if (job->kind == JOB_DEFINE || job->kind == JOB_PREVIEW)
 			free(job->define);
 		else if (job->kind == JOB_NET)
 			free(job->net);
@@ -1118,4 +1281,5 @@ void tui_sampler_stop(struct tui *tui)
 	free(s->rows);
 	free(s->nets);
 	free(s);
+	return true;
 }

@@ -135,6 +135,8 @@ static int clone_name_ok(struct tui *tui, const char *text, void *opaque, char *
 	for (int i = 0; i < tui->model.nr_vms; i++) {
 		const struct vm_info *vi = &tui->model.vms[i].info;
 
+		if (tui->model.vms[i].conn_id != tui->cur_conn)
+			continue;
 		if (!strcmp(vi->name, text)) {
 			snprintf(err, errlen, "VM '%s' already exists; pick another name", text);
 			r = -EEXIST;
@@ -169,9 +171,8 @@ void screen_clone_ask(struct tui *tui, const char *vm_name)
 
 	pthread_mutex_lock(&tui->model.lock);
 	active = tui->model.clone.active;
-	for (int i = 0; i < tui->model.nr_vms; i++)
-		if (!strcmp(tui->model.vms[i].info.name, vm_name))
-			state = tui->model.vms[i].info.state;
+	if (tui_find_vm(tui, vm_name))
+		state = tui_find_vm(tui, vm_name)->info.state;
 	pthread_mutex_unlock(&tui->model.lock);
 	if (active) { /* one at a time: show the one running */
 		tui_push_screen(tui, tui_screen_new(&screen_clone_ops, NULL));

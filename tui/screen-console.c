@@ -81,12 +81,12 @@ static void console_disconnect(struct console_state *st, enum console_phase phas
 /* Send what is queued; the rest waits for POLLOUT. */
 static void console_flush(struct console_state *st);
 
-static const struct tui_vm *console_find_vm(const struct tui_model *m, const char *name);
+static const struct tui_vm *console_find_vm(struct tui *tui, const char *name);
 
 /* model.lock held: does the model still see the VMM process? */
 static bool console_vm_alive(struct tui *tui, struct console_state *st)
 {
-	const struct tui_vm *vm = console_find_vm(&tui->model, st->name);
+	const struct tui_vm *vm = console_find_vm(tui, st->name);
 
 	return vm && (vm->info.state == VM_STATE_RUNNING || vm->info.state == VM_STATE_STARTING ||
 		      vm->info.state == VM_STATE_UNKNOWN);
@@ -330,18 +330,15 @@ static void console_take_reply(struct tui *tui, struct console_state *st)
 	st->phase = CONSOLE_CONNECTED;
 }
 
-static const struct tui_vm *console_find_vm(const struct tui_model *m, const char *name)
+static const struct tui_vm *console_find_vm(struct tui *tui, const char *name)
 {
-	for (int i = 0; i < m->nr_vms; i++)
-		if (!strcmp(m->vms[i].info.name, name))
-			return &m->vms[i];
-	return NULL;
+	return tui_find_vm(tui, name);
 }
 
 /* The top line: which VM, its state, how to get out. */
 static void console_draw_bar(struct tui *tui, struct console_state *st, WINDOW *win, int cols)
 {
-	const struct tui_vm *vm = console_find_vm(&tui->model, st->name);
+	const struct tui_vm *vm = console_find_vm(tui, st->name);
 	const char *state = vm ? vm_state_name(vm->info.state) : "gone";
 	char left[VM_NAME_MAX + 128], right[64];
 	int x;
@@ -518,7 +515,7 @@ void screen_console_open(struct tui *tui, const char *vm_name)
 	bool found;
 
 	pthread_mutex_lock(&tui->model.lock);
-	vm = console_find_vm(&tui->model, vm_name);
+	vm = console_find_vm(tui, vm_name);
 	found = vm != NULL;
 	if (vm)
 		state = vm->info.state;

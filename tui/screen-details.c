@@ -73,7 +73,8 @@ static const struct tui_binding details_help[] = {
 static const struct tui_vm *details_vm(const struct tui *tui, const struct details_state *st)
 {
 	for (int i = 0; i < tui->model.nr_vms; i++)
-		if (!strcmp(tui->model.vms[i].info.name, st->name))
+		if (tui->model.vms[i].conn_id == tui->cur_conn &&
+		    !strcmp(tui->model.vms[i].info.name, st->name))
 			return &tui->model.vms[i];
 	return NULL;
 }

@@ -1,6 +1,9 @@
-/* The main window: the connection header and its VMs, one row each, with
- * sorting, a name filter, marks for bulk actions, and the lifecycle keys.
- * The list logic (layout, sort, filter, marks) lives in vmlist.c. */
+/* The main window: each connection (the local one, then the libvirt
+ * URIs added with A) as a heading row with its status, its VMs under it,
+ * one row each, with sorting and a name filter within each group, marks
+ * for bulk actions, and the lifecycle keys, sent to the VM's own
+ * connection. The list logic (layout, sort, filter, marks) lives in
+ * vmlist.c; the connections in conn.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,30 +13,49 @@
 #include "tui.h"
 #include "vmlist.h"
 
-#define LIST_HEADER_ROWS 2 /* the connection line and the column headings */
+#define LIST_HEADER_ROWS 2 /* the summary line and the column headings */
 #define LIST_FILTER_MAX	 64
+
+/* A line of the list: a connection's heading (vm -1) or one of its VMs
+ * (an index into model.vms). */
+struct list_item {
+	int vm;
+	int conn_id;
+};
+
+/* A VM an action goes to. */
+struct list_target {
+	int conn_id;
+	char name[VM_NAME_MAX + 1];
+};
 
 struct list_state {
 	int cursor, top;		   /* index into rows; first row shown */
-	char cursor_name[VM_NAME_MAX + 1]; /* followed across re-sorts */
+	char cursor_name[VM_NAME_MAX + 1]; /* followed across re-sorts ("": heading) */
+	int cursor_conn;		   /* the connection of the cursor's line */
+	bool want_first_vm; /* at start: the cursor goes to the first VM once listed */
 	enum vmlist_col sort_col;
 	bool sort_desc;
 	char filter[LIST_FILTER_MAX];
 	bool editing_filter;
 	struct vmlist_marks marks;
-	int *rows;
+	struct list_item *rows;
 	int nr_rows, rows_cap;
+	int *sorted; /* vmlist_rows' answer, before grouping */
+	int nr_vm_rows; /* VMs shown (rows without the headings) */
 	int page; /* rows that fit, from the last draw */
 	struct vmlist_layout layout;
 	/* Put the cursor here once the VM shows up (a VM just created). */
 	char select_name[VM_NAME_MAX + 1];
+	int select_conn;
 };
 
 /* Fits 80 columns; Enter (info) is in the help and on double-click. */
 static const struct keybar_item list_keybar[] = {
     {"F1", "Help", KEY_F(1)}, {"s", "Start", 's'},  {"d", "Shutdown", 'd'}, {"p", "Pause", 'p'},
     {"F", "Off", 'F'},	      {"D", "Delete", 'D'}, {"/", "Filter", '/'},   {">", "Sort", '>'},
-    {"Tab", "Host", '\t'},    {"N", "Nets", 'N'},  {"q", "Quit", 'q'},	    {NULL, NULL, 0},
+    {"Tab", "Host", '\t'},    {"N", "Nets", 'N'},  {"A", "Add conn", 'A'},  {"q", "Quit", 'q'},
+    {NULL, NULL, 0},
 };
 
 static const struct keybar_item list_filter_keybar[] = {
@@ -63,6 +85,8 @@ static const struct tui_binding list_help[] = {
     {"/", "filter by name (Enter keeps it, Esc clears it)"},
     {"<, >, F6", "sort by the previous/next column (or click a heading)"},
     {"I", "invert the sort order"},
+    {"A", "add a connection (libvirt URI, saved); its VMs under its heading"},
+    {"X", "remove the connection under the cursor (asks first)"},
     {NULL, NULL},
 };
 
@@ -76,8 +100,11 @@ static void list_enter(struct tui *tui, struct screen *scr)
 	struct list_state *st = calloc(1, sizeof(*st));
 
 	(void)tui;
-	if (st)
+	if (st) {
 		st->sort_col = VMLIST_COL_NAME;
+		st->cursor_conn = -1; /* the current connection, */
+		st->want_first_vm = true; /* its first VM as soon as it is listed */
+	}
 	scr->priv = st;
 }
 
@@ -89,62 +116,121 @@ static void list_destroy(struct screen *scr)
 		return;
 	vmlist_free_marks(&st->marks);
 	free(st->rows);
+	free(st->sorted);
 	free(st);
 	scr->priv = NULL;
 }
 
-/* Rebuild the rows from the model (lock held) and put the cursor back on
- * the VM it was on. */
+/* The VM under the cursor, or NULL on a heading (lock held, fresh rows). */
+static const struct tui_vm *list_cursor_vm(struct tui *tui, const struct list_state *st)
+{
+	if (st->cursor < 0 || st->cursor >= st->nr_rows || st->rows[st->cursor].vm < 0)
+		return NULL;
+	return &tui->model.vms[st->rows[st->cursor].vm];
+}
+
+static void list_note_cursor(struct tui *tui, struct list_state *st)
+{
+	const struct tui_vm *vm;
+
+	if (!st->nr_rows)
+		return;
+	vm = list_cursor_vm(tui, st);
+	st->cursor_conn = st->rows[st->cursor].conn_id;
+	snprintf(st->cursor_name, sizeof(st->cursor_name), "%s", vm ? vm->info.name : "");
+	/* The line's connection is the one the other screens act on. */
+	if (tui->cur_conn != st->cursor_conn)
+		tui_conn_select_locked(tui, st->cursor_conn);
+}
+
+/* Rebuild the rows from the model (lock held): each connection's heading
+ * followed by its VMs, filtered and sorted; put the cursor back on the
+ * line it was on. */
 static void list_update_rows(struct tui *tui, struct list_state *st)
 {
 	const struct tui_model *m = &tui->model;
+	int need = m->nr_vms + tui->nr_conns, nsorted, k = 0;
 
-	if (m->nr_vms > st->rows_cap) {
-		int *p = realloc(st->rows, sizeof(*p) * (size_t)m->nr_vms);
+	if (st->cursor_conn < 0)
+		st->cursor_conn = tui->cur_conn;
 
-		if (!p) {
+	if (need > st->rows_cap) {
+		struct list_item *p = realloc(st->rows, sizeof(*p) * (size_t)need);
+		int *q = realloc(st->sorted, sizeof(*q) * (size_t)need);
+
+		if (p)
+			st->rows = p;
+		if (q)
+			st->sorted = q;
+		if (!p || !q) {
 			st->nr_rows = 0;
 			return;
 		}
-		st->rows = p;
-		st->rows_cap = m->nr_vms;
+		st->rows_cap = need;
 	}
-	st->nr_rows =
-	    vmlist_rows(m->vms, m->nr_vms, st->filter, st->sort_col, st->sort_desc, st->rows);
+	nsorted = vmlist_rows(m->vms, m->nr_vms, st->filter, st->sort_col, st->sort_desc,
+			      st->sorted);
+	for (int c = 0; c < tui->nr_conns; c++) {
+		int id = tui->conns[c]->id;
+
+		st->rows[k++] = (struct list_item){.vm = -1, .conn_id = id};
+		for (int i = 0; i < nsorted; i++)
+			if (m->vms[st->sorted[i]].conn_id == id)
+				st->rows[k++] = (struct list_item){.vm = st->sorted[i], .conn_id = id};
+	}
+	st->nr_rows = k;
+	st->nr_vm_rows = k - tui->nr_conns;
+	for (int i = 0; st->want_first_vm && i < st->nr_rows; i++) {
+		if (st->rows[i].vm >= 0 && st->rows[i].conn_id == st->cursor_conn) {
+			snprintf(st->cursor_name, sizeof(st->cursor_name), "%s",
+				 m->vms[st->rows[i].vm].info.name);
+			st->want_first_vm = false;
+		}
+	}
 	vmlist_prune_marks(&st->marks, m->vms, m->nr_vms);
 	for (int i = 0; st->select_name[0] && i < st->nr_rows; i++) {
-		if (!strcmp(m->vms[st->rows[i]].info.name, st->select_name)) {
+		const struct list_item *it = &st->rows[i];
+
+		if (it->vm >= 0 && it->conn_id == st->select_conn &&
+		    !strcmp(m->vms[it->vm].info.name, st->select_name)) {
 			snprintf(st->cursor_name, sizeof(st->cursor_name), "%s", st->select_name);
+			st->cursor_conn = st->select_conn;
 			st->select_name[0] = '\0';
 		}
 	}
-	if (st->cursor_name[0]) {
-		for (int i = 0; i < st->nr_rows; i++) {
-			if (!strcmp(m->vms[st->rows[i]].info.name, st->cursor_name)) {
-				st->cursor = i;
-				break;
-			}
+	for (int i = 0; i < st->nr_rows; i++) {
+		const struct list_item *it = &st->rows[i];
+
+		if (it->conn_id != st->cursor_conn)
+			continue;
+		if (it->vm < 0 ? !st->cursor_name[0]
+			       : !strcmp(m->vms[it->vm].info.name, st->cursor_name)) {
+			st->cursor = i;
+			break;
 		}
 	}
 	if (st->cursor >= st->nr_rows)
 		st->cursor = st->nr_rows - 1;
 	if (st->cursor < 0)
 		st->cursor = 0;
-	if (st->nr_rows)
-		snprintf(st->cursor_name, sizeof(st->cursor_name), "%s",
-			 m->vms[st->rows[st->cursor]].info.name);
+	list_note_cursor(tui, st);
 }
 
-static void list_move(struct list_state *st, const struct tui_model *m, int to)
+static void list_move(struct tui *tui, struct list_state *st, int to)
 {
 	if (to >= st->nr_rows)
 		to = st->nr_rows - 1;
 	if (to < 0)
 		to = 0;
+	/* The first heading (the local connection) only takes the cursor
+	 * when it has no VMs: with one connection the list moves as a plain
+	 * VM list, and X/n/N on the local one need no heading. */
+	if (to == 0 && st->nr_rows > 1 && st->rows[0].vm < 0 && st->rows[1].vm >= 0 &&
+	    st->rows[1].conn_id == st->rows[0].conn_id)
+		to = 1;
 	st->cursor = to;
-	if (st->nr_rows)
-		snprintf(st->cursor_name, sizeof(st->cursor_name), "%s",
-			 m->vms[st->rows[to]].info.name);
+	st->want_first_vm = false; /* the user chose */
+	list_note_cursor(tui, st);
 }
 
 /* ---- drawing ---- */
@@ -226,9 +312,8 @@ static void list_draw_header(struct tui *tui, struct list_state *st, WINDOW *win
 	for (int i = 0; i < m->nr_vms; i++)
 		running += m->vms[i].info.state == VM_STATE_RUNNING;
 	wattrset(win, theme_attr(THEME_TITLE));
-	snprintf(line, sizeof(line), " %s%s  %d VM%s, %d running", tui->utf8 ? "\u25be " : "- ",
-		 tui->opts.uri && *tui->opts.uri ? tui->opts.uri : "Local", m->nr_vms,
-		 m->nr_vms == 1 ? "" : "s", running);
+	snprintf(line, sizeof(line), " %d connection%s, %d VM%s, %d running", tui->nr_conns,
+		 tui->nr_conns == 1 ? "" : "s", m->nr_vms, m->nr_vms == 1 ? "" : "s", running);
 	x = tui_put(win, 0, 0, cols, line, false);
 	wattrset(win, theme_attr(THEME_NORMAL));
 	snprintf(line, sizeof(line), "  sort: %s %s", vmlist_col_title(st->sort_col),
@@ -241,8 +326,8 @@ static void list_draw_header(struct tui *tui, struct list_state *st, WINDOW *win
 		snprintf(line, sizeof(line), "%s%s", st->filter, st->editing_filter ? "_" : "");
 		x += tui_put(win, 0, x, cols - x, line, false);
 		wattrset(win, theme_attr(THEME_NORMAL));
-		if (!st->editing_filter && st->nr_rows < m->nr_vms) {
-			snprintf(line, sizeof(line), " (%d shown)", st->nr_rows);
+		if (!st->editing_filter && st->nr_vm_rows < m->nr_vms) {
+			snprintf(line, sizeof(line), " (%d shown)", st->nr_vm_rows);
 			x += tui_put(win, 0, x, cols - x, line, false);
 		}
 	}
@@ -250,11 +335,6 @@ static void list_draw_header(struct tui *tui, struct list_state *st, WINDOW *win
 		wattrset(win, theme_attr(THEME_MARKED));
 		snprintf(line, sizeof(line), "  %d marked", st->marks.n);
 		x += tui_put(win, 0, x, cols - x, line, false);
-	}
-	if (m->list_error[0] && x < cols - 4) {
-		wattrset(win, theme_attr(THEME_ERROR));
-		snprintf(line, sizeof(line), "  %s", m->list_error);
-		tui_put(win, 0, x, cols - x, line, false);
 	}
 
 	/* Column headings; the sorted one underlined (its name and direction
@@ -273,7 +353,11 @@ static void list_draw_header(struct tui *tui, struct list_state *st, WINDOW *win
 static void list_draw_row(struct tui *tui, struct list_state *st, WINDOW *win, int y, int cols,
 			  const struct tui_vm *vm, bool selected)
 {
-	bool marked = vmlist_is_marked(&st->marks, vm->info.name);
+	char key[VMLIST_MARK_MAX];
+	bool marked;
+
+	vmlist_mark_key(vm, key, sizeof(key));
+	marked = vmlist_is_marked(&st->marks, key);
 	int base = theme_attr(selected ? THEME_SELECTED : marked ? THEME_MARKED : THEME_NORMAL);
 	char cell[128];
 
@@ -304,6 +388,68 @@ static void list_draw_row(struct tui *tui, struct list_state *st, WINDOW *win, i
 		list_put_aligned(win, y, x, w, cell, vmlist_col_right_aligned(c));
 	}
 	wattrset(win, base);
+}
+
+/* A connection's heading: "v qemu+ssh://host/system  connected  3 VMs, 1
+ * running", or the state with libvirt's message. */
+static void list_draw_heading(struct tui *tui, struct list_state *st, WINDOW *win, int y,
+			      int cols, const struct tui_conn *conn, bool selected)
+{
+	const struct tui_model *m = &tui->model;
+	int vms = 0, running = 0, x;
+	char line[600];
+	enum theme_role role;
+
+	for (int i = 0; i < m->nr_vms; i++) {
+		if (m->vms[i].conn_id != conn->id)
+			continue;
+		vms++;
+		running += m->vms[i].info.state == VM_STATE_RUNNING;
+	}
+	(void)st;
+	wattrset(win, theme_attr(selected ? THEME_SELECTED : THEME_TITLE));
+	mvwhline(win, y, 0, ' ', cols);
+	snprintf(line, sizeof(line), "%s%s  ", tui->utf8 ? "\u25be " : "- ", tui_conn_label(conn));
+	x = tui_put(win, y, 0, cols, line, false);
+	switch (conn->status) {
+	case TUI_CONN_CONNECTED:
+		role = THEME_STATE_RUNNING;
+		break;
+	case TUI_CONN_FAILED:
+		role = THEME_ERROR;
+		break;
+	default:
+		role = THEME_STATE_TRANSIENT;
+		break;
+	}
+	if (!selected)
+		wattrset(win, theme_attr(role));
+	x += tui_put(win, y, x, cols - x, tui_conn_status_name(conn->status), false);
+	wattrset(win, theme_attr(selected ? THEME_SELECTED : THEME_TITLE));
+	if (conn->status == TUI_CONN_CONNECTED) {
+		if (conn->listed)
+			snprintf(line, sizeof(line), "  %d VM%s, %d running", vms,
+				 vms == 1 ? "" : "s", running);
+		else
+			snprintf(line, sizeof(line), "  reading the VM list...");
+		if (conn->list_error[0])
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "  (%s)",
+				 conn->list_error);
+	} else if (conn->message[0]) {
+		uint64_t now = tui_now_ns();
+
+		snprintf(line, sizeof(line), ": %s", conn->message);
+		if (conn->retry_at_ns > now)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line),
+				 " (retry in %llus)",
+				 (unsigned long long)((conn->retry_at_ns - now) / 1000000000ULL + 1));
+	} else {
+		line[0] = '\0';
+	}
+	if (!selected && conn->status == TUI_CONN_FAILED)
+		wattrset(win, theme_attr(THEME_ERROR));
+	tui_put(win, y, x, cols - x, line, false);
+	wattrset(win, theme_attr(THEME_NORMAL));
 }
 
 static void list_draw(struct tui *tui, struct screen *scr, WINDOW *win)
@@ -337,19 +483,29 @@ static void list_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 
 	for (int i = 0; i < st->page && st->top + i < st->nr_rows; i++) {
 		int r = st->top + i;
+		const struct list_item *it = &st->rows[r];
 
-		list_draw_row(tui, st, win, LIST_HEADER_ROWS + i, cols, &m->vms[st->rows[r]],
+		if (it->vm < 0) {
+			const struct tui_conn *conn = tui_conn_find(tui, it->conn_id);
+
+			if (conn)
+				list_draw_heading(tui, st, win, LIST_HEADER_ROWS + i, cols, conn,
+						  r == st->cursor);
+			continue;
+		}
+		list_draw_row(tui, st, win, LIST_HEADER_ROWS + i, cols, &m->vms[it->vm],
 			      r == st->cursor);
 	}
 	wattrset(win, theme_attr(THEME_DIM));
-	if (!m->listed && !m->list_error[0])
-		tui_put(win, LIST_HEADER_ROWS, 2, cols - 2, "Reading the VM list...", false);
-	else if (m->listed && !m->nr_vms)
-		tui_put(win, LIST_HEADER_ROWS, 2, cols - 2,
-			"No VMs yet: define one with 'virtty define NAME --kernel FILE'.", false);
-	else if (!st->nr_rows && m->nr_vms)
-		tui_put(win, LIST_HEADER_ROWS, 2, cols - 2, "No VM name matches the filter.",
+	if (st->nr_rows < st->page && tui->nr_conns == 1 && tui->conns[0]->listed &&
+	    !m->nr_vms)
+		tui_put(win, LIST_HEADER_ROWS + st->nr_rows, 2, cols - 2,
+			"No VMs yet: define one with 'virtty define NAME --kernel FILE', "
+			"or add a connection with A.",
 			false);
+	else if (st->nr_rows < st->page && !st->nr_vm_rows && m->nr_vms)
+		tui_put(win, LIST_HEADER_ROWS + st->nr_rows, 2, cols - 2,
+			"No VM name matches the filter.", false);
 	wattrset(win, theme_attr(THEME_NORMAL));
 }
 
@@ -358,7 +514,7 @@ static void list_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 struct list_confirm {
 	enum tui_action action;
 	int n;
-	char (*names)[VM_NAME_MAX + 1];
+	struct list_target *names;
 };
 
 static void list_confirm_free(void *opaque)
@@ -374,23 +530,23 @@ static void list_confirm_yes(struct tui *tui, void *opaque)
 	struct list_confirm *c = opaque;
 
 	for (int i = 0; i < c->n; i++)
-		tui_request_action(tui, c->action, c->names[i]);
+		tui_request_action_on(tui, c->names[i].conn_id, c->action, c->names[i].name);
 }
 
 /* "Force off 3 VMs (a, b, c)?": as many names as fit a few lines, so the
  * user sees what the marks cover. */
 static void list_confirm_names(char *text, size_t len, enum tui_action action,
-			       char (*names)[VM_NAME_MAX + 1], int n)
+			       const struct list_target *names, int n)
 {
 	char list[200] = "";
 	size_t used = 0;
 	int shown = 0;
 
 	for (int i = 0; i < n; i++) {
-		if (used + strlen(names[i]) + 10 >= sizeof(list))
+		if (used + strlen(names[i].name) + 10 >= sizeof(list))
 			break;
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
-					 names[i]);
+					 names[i].name);
 		shown++;
 	}
 	snprintf(text, len, "%s %d VMs (%s%s)?", tui_action_name(action), n, list,
@@ -405,35 +561,42 @@ static bool list_is_destructive(enum tui_action a)
 /* The VMs an action is for: the marked ones it applies to, else the one
  * under the cursor. Model lock held. Returns how many went into names. */
 static int list_targets(struct tui *tui, struct list_state *st, enum tui_action action,
-			char (*names)[VM_NAME_MAX + 1], int max, int *skipped)
+			struct list_target *names, int max, int *skipped)
 {
 	const struct tui_model *m = &tui->model;
+	const struct tui_vm *cur;
 	int n = 0;
 
 	*skipped = 0;
 	if (st->marks.n) {
 		for (int i = 0; i < m->nr_vms && n < max; i++) {
 			const struct tui_vm *vm = &m->vms[i];
+			char key[VMLIST_MARK_MAX];
 
-			if (!vmlist_is_marked(&st->marks, vm->info.name))
+			vmlist_mark_key(vm, key, sizeof(key));
+			if (!vmlist_is_marked(&st->marks, key))
 				continue;
 			if (!vmlist_action_applies(action, vm->info.state)) {
 				(*skipped)++;
 				continue;
 			}
-			snprintf(names[n++], VM_NAME_MAX + 1, "%s", vm->info.name);
+			names[n].conn_id = vm->conn_id;
+			snprintf(names[n++].name, VM_NAME_MAX + 1, "%s", vm->info.name);
 		}
 		return n;
 	}
-	if (st->nr_rows && n < max)
-		snprintf(names[n++], VM_NAME_MAX + 1, "%s", m->vms[st->rows[st->cursor]].info.name);
+	cur = list_cursor_vm(tui, st);
+	if (cur && n < max) {
+		names[n].conn_id = cur->conn_id;
+		snprintf(names[n++].name, VM_NAME_MAX + 1, "%s", cur->info.name);
+	}
 	return n;
 }
 
 static enum tui_result list_action(struct tui *tui, struct list_state *st, enum tui_action action)
 {
 	struct tui_model *m = &tui->model;
-	char(*names)[VM_NAME_MAX + 1];
+	struct list_target *names;
 	int n, skipped, cap;
 
 	pthread_mutex_lock(&m->lock);
@@ -452,7 +615,8 @@ static enum tui_result list_action(struct tui *tui, struct list_state *st, enum 
 			tui_status(tui, TUI_STATUS_ERROR, "none of the %d marked VMs can %s now",
 				   st->marks.n, tui_action_name(action));
 		else
-			tui_status(tui, TUI_STATUS_ERROR, "no VM selected");
+			tui_status(tui, TUI_STATUS_ERROR,
+				   "no VM selected (the cursor is on a connection)");
 		free(names);
 		return TUI_REDRAW;
 	}
@@ -469,7 +633,7 @@ static enum tui_result list_action(struct tui *tui, struct list_state *st, enum 
 		c->names = names;
 		if (n == 1)
 			snprintf(text, sizeof(text), "%s VM '%s'?", tui_action_name(action),
-				 names[0]);
+				 names[0].name);
 		else
 			list_confirm_names(text, sizeof(text), action, names, n);
 		text[0] = (char)toupper((unsigned char)text[0]);
@@ -497,14 +661,14 @@ static enum tui_result list_action(struct tui *tui, struct list_state *st, enum 
 		return TUI_REDRAW;
 	}
 	for (int i = 0; i < n; i++)
-		tui_request_action(tui, action, names[i]);
+		tui_request_action_on(tui, names[i].conn_id, action, names[i].name);
 	if (n > 1 || skipped)
 		tui_status(tui, TUI_STATUS_INFO, "%s: %d VM%s%s", tui_action_name(action), n,
 			   n == 1 ? "" : "s",
 			   skipped ? " (marked VMs in another state skipped)" : "");
 	else
 		tui_status(tui, TUI_STATUS_INFO, "%s VM '%s'...", tui_action_name(action),
-			   names[0]);
+			   names[0].name);
 	free(names);
 	return TUI_REDRAW;
 }
@@ -522,14 +686,18 @@ static enum tui_result list_pause_toggle(struct tui *tui, struct list_state *st)
 		bool any_running = false, any_paused = false;
 
 		for (int i = 0; i < m->nr_vms; i++) {
-			if (!vmlist_is_marked(&st->marks, m->vms[i].info.name))
+			char key[VMLIST_MARK_MAX];
+
+			vmlist_mark_key(&m->vms[i], key, sizeof(key));
+			if (!vmlist_is_marked(&st->marks, key))
 				continue;
 			any_running |= m->vms[i].info.state == VM_STATE_RUNNING;
 			any_paused |= m->vms[i].info.state == VM_STATE_PAUSED;
 		}
 		if (any_paused && !any_running)
 			action = TUI_ACTION_RESUME;
-	} else if (st->nr_rows && m->vms[st->rows[st->cursor]].info.state == VM_STATE_PAUSED) {
+	} else if (list_cursor_vm(tui, st) &&
+		   list_cursor_vm(tui, st)->info.state == VM_STATE_PAUSED) {
 		action = TUI_ACTION_RESUME;
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -543,9 +711,8 @@ static bool list_cursor_name(struct tui *tui, struct list_state *st, char *name)
 	name[0] = '\0';
 	pthread_mutex_lock(&tui->model.lock);
 	list_update_rows(tui, st);
-	if (st->nr_rows)
-		snprintf(name, VM_NAME_MAX + 1, "%s",
-			 tui->model.vms[st->rows[st->cursor]].info.name);
+	if (list_cursor_vm(tui, st))
+		snprintf(name, VM_NAME_MAX + 1, "%s", list_cursor_vm(tui, st)->info.name);
 	pthread_mutex_unlock(&tui->model.lock);
 	return name[0] != '\0';
 }
@@ -635,7 +802,7 @@ static enum tui_result list_key(struct tui *tui, struct screen *scr, int key)
 {
 	struct list_state *st = list_state(scr);
 	struct tui_model *m = &tui->model;
-	enum tui_result r = TUI_REDRAW;
+	int r = TUI_REDRAW;
 
 	if (!st)
 		return TUI_IGNORED;
@@ -684,6 +851,16 @@ static enum tui_result list_key(struct tui *tui, struct screen *scr, int key)
 	case 'n':
 		tui_push_screen(tui, wizard_newvm_new(tui));
 		return TUI_REDRAW;
+	case 'A':
+		screen_conn_add(tui);
+		return TUI_REDRAW;
+	case 'X':
+		pthread_mutex_lock(&m->lock);
+		list_update_rows(tui, st);
+		r = st->nr_rows ? st->rows[st->cursor].conn_id : 0;
+		pthread_mutex_unlock(&m->lock);
+		screen_conn_remove(tui, (int)r);
+		return TUI_REDRAW;
 	case 'C':
 		list_clone(tui, st);
 		return TUI_REDRAW;
@@ -715,37 +892,46 @@ static enum tui_result list_key(struct tui *tui, struct screen *scr, int key)
 	switch (key) {
 	case KEY_UP:
 	case 'k':
-		list_move(st, m, st->cursor - 1);
+		list_move(tui, st, st->cursor - 1);
 		break;
 	case KEY_DOWN:
 	case 'j':
-		list_move(st, m, st->cursor + 1);
+		list_move(tui, st, st->cursor + 1);
 		break;
 	case KEY_PPAGE:
-		list_move(st, m, st->cursor - st->page);
+		list_move(tui, st, st->cursor - st->page);
 		break;
 	case KEY_NPAGE:
-		list_move(st, m, st->cursor + st->page);
+		list_move(tui, st, st->cursor + st->page);
 		break;
 	case KEY_HOME:
-		list_move(st, m, 0);
+		list_move(tui, st, 0);
 		break;
 	case KEY_END:
-		list_move(st, m, st->nr_rows - 1);
+		list_move(tui, st, st->nr_rows - 1);
 		break;
 	case ' ':
-		if (st->nr_rows) {
-			vmlist_toggle_mark(&st->marks, m->vms[st->rows[st->cursor]].info.name);
-			list_move(st, m, st->cursor + 1);
+		if (list_cursor_vm(tui, st)) {
+			char mkey[VMLIST_MARK_MAX];
+
+			vmlist_mark_key(list_cursor_vm(tui, st), mkey, sizeof(mkey));
+			vmlist_toggle_mark(&st->marks, mkey);
 		}
+		list_move(tui, st, st->cursor + 1);
 		break;
 	case '*':
-		for (int i = 0; i < st->nr_rows; i++)
-			vmlist_mark(&st->marks, m->vms[st->rows[i]].info.name);
+		for (int i = 0; i < st->nr_rows; i++) {
+			char mkey[VMLIST_MARK_MAX];
+
+			if (st->rows[i].vm < 0)
+				continue;
+			vmlist_mark_key(&m->vms[st->rows[i].vm], mkey, sizeof(mkey));
+			vmlist_mark(&st->marks, mkey);
+		}
 		break;
 	}
 	pthread_mutex_unlock(&m->lock);
-	return r;
+	return TUI_REDRAW;
 }
 
 static enum tui_result list_mouse(struct tui *tui, struct screen *scr, const MEVENT *ev)
@@ -787,7 +973,7 @@ static enum tui_result list_mouse(struct tui *tui, struct screen *scr, const MEV
 		pthread_mutex_unlock(&m->lock);
 		return TUI_HANDLED;
 	}
-	list_move(st, m, row);
+	list_move(tui, st, row);
 	pthread_mutex_unlock(&m->lock);
 	if (ev->bstate & BUTTON1_DOUBLE_CLICKED)
 		list_open_info(tui, st);
@@ -815,6 +1001,9 @@ void screen_list_select(struct tui *tui, const char *name)
 	st->filter[0] = '\0';
 	st->editing_filter = false;
 	snprintf(st->select_name, sizeof(st->select_name), "%s", name);
+	pthread_mutex_lock(&tui->model.lock);
+	st->select_conn = tui->cur_conn;
+	pthread_mutex_unlock(&tui->model.lock);
 }
 
 const struct screen_ops screen_list_ops = {

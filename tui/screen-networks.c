@@ -341,7 +341,9 @@ static void nets_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 
 	wattrset(win, theme_attr(THEME_TITLE));
 	snprintf(head, sizeof(head), " Networks - %s: %d network%s ",
-		 tui->opts.uri && *tui->opts.uri ? tui->opts.uri : "Local", m->nr_nets,
+		 tui_conn_find(tui, tui->cur_conn) ? tui_conn_label(tui_conn_find(tui, tui->cur_conn))
+						   : "Local",
+		 m->nr_nets,
 		 m->nr_nets == 1 ? "" : "s");
 	x += tui_put(win, 0, 0, cols, head, false);
 	if (m->nets_error[0]) {

@@ -2,9 +2,11 @@
  * interface every screen implements, the model the sampler thread fills,
  * and the helpers screens call, grouped by the file they live in.
  *
- * Threads: the UI thread (app.c) reads keys and draws; the sampler thread
- * (sampler.c) calls the driver every interval and posts to the model; a
- * worker thread runs user actions (start, shut down, ...). Driver calls can
+ * Threads: the UI thread (app.c) reads keys and draws; each connection
+ * (conn.c) has a thread that opens its driver and, once connected, a
+ * sampler thread (sampler.c) that calls the driver every interval and
+ * posts to the model, and a worker thread that runs user actions (start,
+ * shut down, ...). Driver calls can
  * take a second on a hung VMM, so the UI thread never makes one: it draws
  * from the model under model.lock and asks for work with tui_request_*().
  *
@@ -29,6 +31,8 @@
  *                n  New VM wizard (wizard-newvm.c; Enter next, PgUp
  *                back, Tab fields, Esc cancel)
  *                Esc  clear a kept filter
+ *                A  add a connection (libvirt URI, saved; screen-conn.c)
+ *                X  remove the connection under the cursor (asks first)
  *                <  >  sort by the previous/next column, F6 next column,
  *                I  invert the sort order ("sort: CPU% v" on the first line)
  *   Dialogs:     y yes; n, Esc, q no; Left/Right/Tab pick a button, Enter
@@ -122,6 +126,7 @@ struct screen {
 
 /* One VM row. Rates are bytes per second over the last interval. */
 struct tui_vm {
+	int conn_id;	    /* the connection it is on (struct tui_conn.id) */
 	struct vm_info info;
 	bool has_stats;	    /* running, and the last stats call answered */
 	double cpu_percent; /* whole VM; 100 = one host CPU busy */
@@ -210,6 +215,16 @@ struct tui_define_reply {
 	char error[512];	    /* define's error, or start's after a define */
 };
 
+/* What the New VM wizard's summary shows (tui_request_preview): the
+ * driver's define_preview text (libvirt domain XML, the local vm.conf). */
+struct tui_preview_reply {
+	uint64_t seq;	/* of the request answered; 0 = none */
+	bool supported; /* the driver has define_preview */
+	int rc;
+	char error[256];
+	char *text; /* malloc'd, owned by the model */
+};
+
 /* Network operations the worker runs for the networks view and the New
  * Network wizard (tui_request_net). */
 enum tui_net_op {
@@ -253,8 +268,12 @@ struct tui_net_config_reply {
 struct tui_model {
 	pthread_mutex_t lock;
 	uint64_t generation; /* bumped by every change; screens compare */
-	struct tui_vm *vms;  /* in the driver's order; screens sort copies */
+	/* The VMs of every connection (tui_vm.conn_id says which), each
+	 * connection's in its driver's order; screens sort copies. */
+	struct tui_vm *vms;
 	int nr_vms;
+	/* The rest is about the current connection (tui->cur_conn): what
+	 * the details page, consoles, wizards and networks view act on. */
 	bool listed;	      /* at least one list call answered */
 	char list_error[256]; /* last list failure, "" when fine */
 	bool have_host;	      /* host is filled */
@@ -274,6 +293,70 @@ struct tui_model {
 	uint64_t net_seq; /* the last tui_request_net's number */
 	struct tui_net_reply net_reply;
 	struct tui_net_config_reply net_config;
+	uint64_t preview_seq; /* the last tui_request_preview's number */
+	struct tui_preview_reply preview;
+};
+
+/* ---- Connections (conn.c): the local one, then the libvirt URIs of
+ * the config file, each connecting and sampling on its own threads ---- */
+
+enum tui_conn_status {
+	TUI_CONN_CONNECTING,
+	TUI_CONN_CONNECTED,
+	TUI_CONN_FAILED,       /* the last attempt failed: message says why */
+	TUI_CONN_RECONNECTING, /* it broke (event, failing calls): trying again */
+};
+
+#define TUI_MAX_CONNS 33 /* the local one and CONNLIST_MAX */
+
+struct tui_conn {
+	int id;		/* unique for the run; 0 = local */
+	char uri[256];	/* "local" for the local one */
+	bool local;
+	bool saved; /* in the config file (not a -c URI of this run) */
+	struct tui *tui;
+
+	/* Under tui->model.lock: what the list's heading shows, and this
+	 * connection's networks (copied to model.nets when it is current). */
+	enum tui_conn_status status;
+	char message[256]; /* failed/reconnecting: why; "" otherwise */
+	uint64_t retry_at_ns; /* failed/reconnecting: the next attempt */
+	bool listed;
+	char list_error[256];
+	struct tui_net *nets;
+	int nr_nets;
+	bool nets_listed, nets_supported;
+	char nets_error[256];
+
+	/* Under lock (conn.c, sampler.c). */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct driver *drv;	     /* while connected */
+	struct tui_sampler *sampler; /* while connected */
+	bool stop;		     /* removed, or the TUI quits */
+	bool broken;		     /* reconnect: disconnected or calls failing */
+	char broken_why[256];
+	int list_failures; /* sampler: list calls failed in a row */
+	pthread_t thread;
+	bool thread_running;
+	bool finished; /* the thread is done with everything */
+};
+
+/* A credential question a connection's thread waits on (conn.c): the UI
+ * thread shows it in a prompt and answers. */
+struct tui_auth {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool pending;  /* asked, not answered */
+	bool shown;    /* the UI shows the prompt */
+	uint64_t seq;  /* the question's number */
+	int conn_id;
+	char uri[256];
+	char prompt[256];
+	bool echo;
+	bool answered;
+	int rc; /* 0 or -ECANCELED */
+	char answer[256];
 };
 
 enum tui_status_level { TUI_STATUS_INFO, TUI_STATUS_ERROR };
@@ -281,7 +364,10 @@ enum tui_status_level { TUI_STATUS_INFO, TUI_STATUS_ERROR };
 struct tui_options {
 	const char *theme;    /* --theme NAME, NULL = saved choice / default */
 	unsigned interval_ms; /* refresh interval, 0 = 1000 */
-	const char *uri;      /* connection shown in the header, NULL = "Local" */
+	const char *uri;      /* -c URI: added to the saved connections (not
+			       * saved) and selected; NULL = the local one */
+	const char **uris;    /* more -c URIs (nr_uris) */
+	int nr_uris;
 };
 
 #define TUI_MAX_SCREENS 16
@@ -299,7 +385,17 @@ struct tui_fd_watch {
 
 /* The application. */
 struct tui {
-	struct driver *drv;
+	struct driver *drv; /* the local connection's (tui_main's argument) */
+	/* Connections in list order (the local one first); the array is
+	 * changed by the UI thread only, under model.lock. */
+	struct tui_conn *conns[TUI_MAX_CONNS];
+	int nr_conns;
+	int next_conn_id;
+	int cur_conn; /* id of the current connection (under model.lock) */
+	/* Removed connections whose threads still finish (joined at exit). */
+	struct tui_conn *gone[64];
+	int nr_gone;
+	struct tui_auth auth;
 	struct tui_options opts;
 	struct tui_model model;
 
@@ -321,7 +417,6 @@ struct tui {
 	uint64_t status_gen;
 
 	int wake_pipe[2]; /* threads write a byte to wake the UI loop */
-	struct tui_sampler *sampler;
 	uint64_t drawn_generation; /* model generation last drawn */
 	uint64_t drawn_status_gen;
 	MEVENT last_click; /* for double-click detection */
@@ -387,8 +482,19 @@ enum tui_action {
 };
 /* "start", "shut down", ... */
 const char *tui_action_name(enum tui_action action);
-int tui_sampler_start(struct tui *tui, char *err, size_t errlen);
-void tui_sampler_stop(struct tui *tui);
+/* The sampler and worker of conn (its drv must be open); NULL with err. */
+struct tui_sampler *tui_sampler_start(struct tui *tui, struct tui_conn *conn, char *err,
+				      size_t errlen);
+/* Stop them: false when a thread was stuck in a driver call and was left
+ * behind (then conn->drv must not be closed). */
+bool tui_sampler_stop(struct tui_sampler *s);
+/* Sample s's connection now (any thread; a domain event). */
+void tui_sampler_refresh(struct tui_sampler *s);
+/* The requests below go to the current connection's worker (-ENOTCONN
+ * when it is not connected, with a status line message). */
+/* Queue an action on VM name of connection conn_id; returns at once. */
+int tui_request_action_on(struct tui *tui, int conn_id, enum tui_action action,
+			  const char *name);
 /* Queue an action on VM name for the worker thread; returns at once. The
  * outcome ("VM 'x' started" or the driver's error) goes to the status
  * line and the list is sampled again right after. */
@@ -417,10 +523,46 @@ int tui_request_net(struct tui *tui, const struct tui_net_request *req, uint64_t
 int tui_request_net_config(struct tui *tui, const char *name);
 /* Sample now instead of at the end of the interval. */
 void tui_request_refresh(struct tui *tui);
+/* Ask the worker for the driver's define_preview of req: the answer lands
+ * in model.preview (seq = *seq). */
+int tui_request_preview(struct tui *tui, const struct tui_define_request *req, uint64_t *seq);
 /* Connect to name's serial console on the worker: the connected fd (or
  * the error) lands in model.console (generation bumped). A reply nobody
  * waits for any more (model.console.name changed) is closed. */
 int tui_request_console(struct tui *tui, const char *name);
+
+/* ---- conn.c ---- */
+/* The local connection and the saved ones (plus opts->uri), each
+ * connecting on its own thread. */
+int tui_conns_start(struct tui *tui, char *err, size_t errlen);
+/* Stop every connection; waits a little for their threads. Returns false
+ * when one was left running (the tui must then not be freed). */
+bool tui_conns_stop(struct tui *tui);
+/* Add uri (checked), save the list unless save is false, connect. */
+int tui_conn_add(struct tui *tui, const char *uri, bool save, char *err, size_t errlen);
+/* Remove connection id (not the local one) and save the list. */
+int tui_conn_remove(struct tui *tui, int id, char *err, size_t errlen);
+/* Model lock held. */
+struct tui_conn *tui_conn_find(struct tui *tui, int id);
+const char *tui_conn_status_name(enum tui_conn_status status);
+/* Make id the current connection (model lock held): model.nets and the
+ * model's list fields show it. */
+void tui_conn_select_locked(struct tui *tui, int id);
+/* "Local" or the URI. */
+const char *tui_conn_label(const struct tui_conn *conn);
+/* The current connection's row of VM name (model lock held), or NULL. */
+struct tui_vm *tui_find_vm(struct tui *tui, const char *name);
+/* UI thread, each loop turn: show a credential prompt that is waiting. */
+void tui_conns_poll(struct tui *tui);
+/* The current connection's driver for a call on the UI thread (the VNC
+ * viewer), or NULL when it is not connected. */
+struct driver *tui_cur_driver(struct tui *tui);
+/* Sampler: a list call on conn failed (true: it keeps failing, the
+ * connection is marked broken and reconnects) or answered. */
+void tui_conn_list_result(struct tui_conn *conn, int rc, const char *err);
+/* Add connection (A on the list) and remove (X) dialogs: screen-conn.c. */
+void screen_conn_add(struct tui *tui);
+void screen_conn_remove(struct tui *tui, int id);
 
 /* ---- screens ---- */
 extern const struct screen_ops screen_list_ops; /* screen-list.c: the main window */
@@ -448,6 +590,8 @@ struct screen *dialog_input_new(const char *title, const char *prompt, const cha
 				int (*on_ok)(struct tui *tui, const char *text, void *opaque,
 					     char *err, size_t errlen),
 				void *opaque, void (*free_opaque)(void *opaque));
+/* Show the text typed as '*' (passwords). */
+void dialog_input_set_secret(struct screen *scr, bool secret);
 
 /* ---- wizard-newvm.c: `n` on the list ---- */
 extern const struct screen_ops wizard_newvm_ops;

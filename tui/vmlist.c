@@ -305,13 +305,25 @@ void vmlist_clear_marks(struct vmlist_marks *m)
 	m->n = 0;
 }
 
+void vmlist_mark_key(const struct tui_vm *vm, char *buf, size_t len)
+{
+	if (vm->conn_id)
+		snprintf(buf, len, "%d/%s", vm->conn_id, vm->info.name);
+	else
+		snprintf(buf, len, "%s", vm->info.name);
+}
+
 void vmlist_prune_marks(struct vmlist_marks *m, const struct tui_vm *vms, int n)
 {
 	for (int i = 0; i < m->n;) {
 		bool found = false;
 
-		for (int j = 0; j < n && !found; j++)
-			found = !strcmp(vms[j].info.name, m->names[i]);
+		for (int j = 0; j < n && !found; j++) {
+			char key[VMLIST_MARK_MAX];
+
+			vmlist_mark_key(&vms[j], key, sizeof(key));
+			found = !strcmp(key, m->names[i]);
+		}
 		if (found)
 			i++;
 		else

@@ -56,12 +56,16 @@ int vmlist_compare(const struct tui_vm *a, const struct tui_vm *b, enum vmlist_c
 int vmlist_rows(const struct tui_vm *vms, int n, const char *filter, enum vmlist_col col, bool desc,
 		int *rows);
 
-/* The VMs picked with space, by name (they survive re-sorting and
- * refreshes; VMs that vanish are pruned). */
+/* The VMs picked with space, by key (vmlist_mark_key: they survive
+ * re-sorting and refreshes; VMs that vanish are pruned). */
+#define VMLIST_MARK_MAX (VM_NAME_MAX + 16)
 struct vmlist_marks {
-	char (*names)[VM_NAME_MAX + 1];
+	char (*names)[VMLIST_MARK_MAX];
 	int n, cap;
 };
+/* A VM's mark key: its name on the local connection (id 0), "ID/name" on
+ * another (names hold no '/'), so equal names on two hosts differ. */
+void vmlist_mark_key(const struct tui_vm *vm, char *buf, size_t len);
 bool vmlist_is_marked(const struct vmlist_marks *m, const char *name);
 /* Returns true if name is now marked. */
 bool vmlist_toggle_mark(struct vmlist_marks *m, const char *name);

@@ -78,6 +78,11 @@ struct wizard {
 	bool done;  /* created: pop at the next key */
 	char created[VM_NAME_MAX + 1];
 	char error[512]; /* the driver's refusal, shown on the summary */
+	/* The summary's preview of what define creates (domain XML on a
+	 * libvirt connection): the request's number and the first line shown. */
+	uint64_t preview_seq;
+	int preview_top;
+	int preview_rows; /* lines that fit, from the last draw */
 	/* Where the buttons were drawn (window coordinates), for clicks. */
 	int btn_y, btn_x0[WIZARD_NR_BTNS], btn_x1[WIZARD_NR_BTNS];
 };
@@ -91,6 +96,7 @@ static const struct tui_binding wizard_help[] = {
     {"+ / -", "step a number field"},
     {"Ctrl-U, Ctrl-K", "clear the field / clear to its end"},
     {"Esc", "cancel (asks first once something was typed)"},
+    {"[, ]", "summary: scroll the preview (the domain XML on a libvirt connection)"},
     {NULL, NULL},
 };
 
@@ -101,7 +107,8 @@ static const struct keybar_item wizard_keybar[] = {
 
 static const struct keybar_item wizard_keybar_summary[] = {
     {"F1", "Help", KEY_F(1)}, {"Enter", "Finish", '\n'}, {"PgUp", "Back", KEY_PPAGE},
-    {"Tab", "Field", '\t'},   {"Esc", "Cancel", 27},	 {NULL, NULL, 0},
+    {"Tab", "Field", '\t'},   {"[ ]", "Scroll XML", ']'}, {"Esc", "Cancel", 27},
+    {NULL, NULL, 0},
 };
 
 /* ---- validators ---- */
@@ -120,9 +127,13 @@ static int wizard_valid_name(const struct form_field *f, void *opaque, char *msg
 		snprintf(msg, len, "out of memory");
 		return -ENOMEM;
 	}
+	/* Names are per connection: the same name on two hosts is fine. */
+	int n = 0;
+
 	for (int i = 0; i < m->nr_vms; i++)
-		names[i] = m->vms[i].info.name;
-	r = wizard_check_name(f->text, names, m->nr_vms, msg, len);
+		if (m->vms[i].conn_id == wz->tui->cur_conn)
+			names[n++] = m->vms[i].info.name;
+	r = wizard_check_name(f->text, names, n, msg, len);
 	pthread_mutex_unlock(&m->lock);
 	free(names);
 	return r;
@@ -363,23 +374,14 @@ static bool wizard_validate_steps(struct wizard *wz)
 	return true;
 }
 
-static void wizard_finish(struct tui *tui, struct wizard *wz)
+/* The request the fields describe (they were validated). */
+static void wizard_build_request(struct wizard *wz, struct tui_define_request *req)
 {
-	struct tui_define_request *req;
-	struct vm_config *cfg;
+	struct vm_config *cfg = &req->cfg;
 	uint64_t mib = 0;
-	int vcpus = 1, r;
+	int vcpus = 1;
 	char msg[256];
 
-	wz->error[0] = '\0';
-	if (!wizard_validate_steps(wz))
-		return;
-	req = calloc(1, sizeof(*req));
-	if (!req) {
-		snprintf(wz->error, sizeof(wz->error), "out of memory");
-		return;
-	}
-	cfg = &req->cfg;
 	snprintf(cfg->name, sizeof(cfg->name), "%.*s", VM_NAME_MAX, wz->name_f[NAME_F_NAME].text);
 	wizard_abs_path(wz->boot_f[BOOT_F_KERNEL].text, cfg->kernel, sizeof(cfg->kernel));
 	wizard_abs_path(wz->boot_f[BOOT_F_INITRD].text, cfg->initrd, sizeof(cfg->initrd));
@@ -420,6 +422,37 @@ static void wizard_finish(struct tui *tui, struct wizard *wz)
 		cfg->nr_nics = 1;
 	}
 	req->start = wz->sum_f[SUM_F_START].checked;
+}
+
+/* Ask the worker for the summary's preview (define_preview). */
+static void wizard_request_preview(struct wizard *wz)
+{
+	struct tui_define_request *req = calloc(1, sizeof(*req));
+
+	wz->preview_seq = 0;
+	wz->preview_top = 0;
+	if (!req)
+		return;
+	wizard_build_request(wz, req);
+	if (tui_request_preview(wz->tui, req, &wz->preview_seq))
+		wz->preview_seq = 0;
+	free(req);
+}
+
+static void wizard_finish(struct tui *tui, struct wizard *wz)
+{
+	struct tui_define_request *req;
+	int r;
+
+	wz->error[0] = '\0';
+	if (!wizard_validate_steps(wz))
+		return;
+	req = calloc(1, sizeof(*req));
+	if (!req) {
+		snprintf(wz->error, sizeof(wz->error), "out of memory");
+		return;
+	}
+	wizard_build_request(wz, req);
 	r = tui_request_define(tui, req);
 	free(req);
 	if (r) {
@@ -440,6 +473,8 @@ static void wizard_goto(struct wizard *wz, int step)
 		wizard_network_update(wz);
 	wz->step = step;
 	wz->button = -1;
+	if (step == WIZARD_STEP_SUMMARY)
+		wizard_request_preview(wz);
 	if (wz->forms[step].focus < 0 || wz->forms[step].fields[wz->forms[step].focus].hidden)
 		wz->forms[step].focus = form_first(&wz->forms[step]);
 }
@@ -533,6 +568,14 @@ static enum tui_result wizard_key(struct tui *tui, struct screen *scr, int key)
 	if (wz->busy) {
 		tui_status(tui, TUI_STATUS_INFO, "creating VM '%s'...", wz->name_f[0].text);
 		return TUI_HANDLED;
+	}
+	if (wz->step == WIZARD_STEP_SUMMARY && (key == '[' || key == ']')) {
+		int page = wz->preview_rows > 1 ? wz->preview_rows - 1 : 1;
+
+		wz->preview_top += key == ']' ? page : -page;
+		if (wz->preview_top < 0)
+			wz->preview_top = 0;
+		return TUI_REDRAW; /* the draw clamps the end */
 	}
 	form = &wz->forms[wz->step];
 	switch (key) {
@@ -702,6 +745,67 @@ static int wizard_draw_summary(struct wizard *wz, WINDOW *win, int y, int x, int
 	return y;
 }
 
+/* The driver's preview (model lock held) in rows y..last-1: a title,
+ * then the lines from preview_top. Nothing when the driver has none. */
+static int wizard_draw_preview(struct tui *tui, struct wizard *wz, WINDOW *win, int y, int x,
+			       int w, int last)
+{
+	const struct tui_preview_reply *pr = &tui->model.preview;
+	const char *p;
+	int nlines = 0, line = 0;
+	char title[128];
+
+	if (!wz->preview_seq || pr->seq != wz->preview_seq || y >= last) {
+		wz->preview_rows = 0;
+		return y;
+	}
+	if (!pr->supported)
+		return y; /* the local store: the summary says it all */
+	if (pr->rc) {
+		wattrset(win, theme_attr(THEME_ERROR));
+		snprintf(title, sizeof(title), "Preview: ");
+		tui_put(win, y, x, w, title, false);
+		tui_put(win, y, x + 9, w - 9, pr->error, false);
+		return y + 1;
+	}
+	for (p = pr->text; p && *p; p++)
+		nlines += *p == '\n';
+	if (pr->text && pr->text[0] && pr->text[strlen(pr->text) - 1] != '\n')
+		nlines++;
+	wz->preview_rows = last - y - 1;
+	if (wz->preview_rows < 1)
+		return y;
+	if (wz->preview_top > nlines - wz->preview_rows)
+		wz->preview_top = nlines - wz->preview_rows;
+	if (wz->preview_top < 0)
+		wz->preview_top = 0;
+	snprintf(title, sizeof(title), "What will be defined (lines %d-%d of %d; [ ] scroll):",
+		 nlines ? wz->preview_top + 1 : 0,
+		 wz->preview_top + wz->preview_rows < nlines ? wz->preview_top + wz->preview_rows
+							     : nlines,
+		 nlines);
+	wattrset(win, theme_attr(THEME_DIM));
+	tui_put(win, y++, x, w, title, false);
+	wattrset(win, theme_attr(THEME_NORMAL));
+	for (p = pr->text; p && *p && y < last; line++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (line >= wz->preview_top) {
+			char buf[512];
+
+			snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1),
+				 p);
+			for (char *c = buf; *c; c++)
+				if (*c == '\t')
+					*c = ' ';
+			tui_put(win, y++, x + 2, w - 2, buf, false);
+		}
+		p = nl ? nl + 1 : p + len;
+	}
+	return y;
+}
+
 static void wizard_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 {
 	struct wizard *wz = scr->priv;
@@ -760,6 +864,7 @@ static void wizard_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 			wattrset(win, theme_attr(THEME_ERROR));
 			tui_put(win, y, x, w, wz->error, false);
 		}
+		y = wizard_draw_preview(tui, wz, win, y + 2, x, w, rows - 3);
 	}
 
 	/* Buttons on the last line inside the box. */

@@ -81,8 +81,9 @@ START_TEST(test_open_unknown_uri)
 {
 	char err[256];
 
-	ck_assert_ptr_null(driver_open("qemu:///system", err, sizeof(err)));
-	ck_assert_str_eq(err, "unknown connection URI 'qemu:///system' (supported: local)");
+	/* Anything but "local" goes to libvirt, which names what it lacks. */
+	ck_assert_ptr_null(driver_open("nosuchdriver:///x", err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "no connection driver available"));
 }
 END_TEST
 
