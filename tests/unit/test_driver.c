@@ -81,9 +81,13 @@ START_TEST(test_open_unknown_uri)
 {
 	char err[256];
 
-	/* Anything but "local" goes to libvirt, which names what it lacks. */
+	/* Anything but "local" goes to libvirt; its reason depends on whether
+	 * a libvirtd runs here ("no connection driver available" or the
+	 * daemon's socket), so only our part of the message is fixed. */
 	ck_assert_ptr_null(driver_open("nosuchdriver:///x", err, sizeof(err)));
-	ck_assert_ptr_nonnull(strstr(err, "no connection driver available"));
+	ck_assert_msg(strncmp(err, "cannot connect to nosuchdriver:///x: ", 37) == 0 &&
+			  strlen(err) > 37,
+		      "%s", err);
 }
 END_TEST
 
