@@ -92,7 +92,8 @@ vm()
 	pids="$pids $!"
 }
 
-# qemu_vm NAME CMDLINE_EXTRA NETDEV_ARGS...: the same guest under QEMU.
+# qemu_vm NAME CMDLINE_EXTRA NETDEV_ARGS...: the same guest under QEMU (no
+# option ROM for the NIC: a direct kernel boot needs none).
 qemu_vm()
 {
 	name=$1 extra=$2
@@ -100,7 +101,7 @@ qemu_vm()
 	"$QEMU" -M pc -accel kvm -cpu host -m "$MEMORY_MIB" ${QEMU_FW:+-L "$QEMU_FW"} \
 		-nodefaults -display none -no-reboot -serial stdio \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "$base_cmdline $extra" \
-		"$@" -device virtio-net-pci,netdev=n0 \
+		"$@" -device virtio-net-pci,netdev=n0,romfile= \
 		</dev/null >"$WORK/$name.log" 2>"$WORK/$name.err" &
 	pids="$pids $!"
 }
