@@ -139,6 +139,8 @@ extern const struct cli_command cli_cmd_destroy;
 extern const struct cli_command cli_cmd_reboot;
 extern const struct cli_command cli_cmd_pause;
 extern const struct cli_command cli_cmd_resume;
+extern const struct cli_command cli_cmd_save;
+extern const struct cli_command cli_cmd_restore;
 extern const struct cli_command cli_cmd_set;
 extern const struct cli_command cli_cmd_clone;
 extern const struct cli_command cli_cmd_stats;

@@ -92,6 +92,8 @@ enum {
 	DEFINE_OPT_VNC_PORT,
 	DEFINE_OPT_NIC,
 	DEFINE_OPT_NO_NIC,
+	DEFINE_OPT_CDROM,
+	DEFINE_OPT_DRY_RUN,
 };
 
 /* The network a new VM is put on when no --nic is given. */
@@ -105,6 +107,7 @@ struct define_args {
 	bool display_none;	/* --display none */
 	const char *screen_opt; /* the first --resolution/--vnc-port, for the message */
 	bool no_nic;		/* --no-nic */
+	bool dry_run;		/* --dry-run: print what would be defined */
 };
 
 /* "NETWORK" or "NETWORK,mac=52:54:00:12:34:56". */
@@ -247,6 +250,13 @@ static int define_opt(struct cli_ctx *ctx, int opt, const char *arg, void *opaqu
 	case DEFINE_OPT_NO_NIC:
 		d->no_nic = true;
 		break;
+	case DEFINE_OPT_CDROM:
+		if (!arg[0] || cli_absolute_path(arg, cfg->cdrom, VM_PATH_MAX) < 0)
+			return cli_usage_error(ctx, "invalid path '%s' for --cdrom", arg);
+		break;
+	case DEFINE_OPT_DRY_RUN:
+		d->dry_run = true;
+		break;
 	}
 	return CLI_CONTINUE;
 }
@@ -268,6 +278,29 @@ static void define_default_nic(struct driver *drv, struct vm_config *cfg)
 	free(net);
 }
 
+/* --dry-run: what the connection would create (libvirt domain XML, or the
+ * local store's vm.conf), and nothing created. */
+static int define_print_preview(struct driver *drv, const struct vm_config *cfg,
+				const struct define_args *args)
+{
+	char err[512] = "", *text = NULL;
+
+	if (!drv->ops->define_preview) {
+		cli_error("connection '%s' cannot show a definition before making it", drv->uri);
+		return CLI_EXIT_FAILED;
+	}
+	if (drv->ops->define_preview(drv, cfg, args->new_disks, args->nr_new, &text, err,
+				     sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_FAILED;
+	}
+	fputs(text, stdout);
+	if (text[0] && text[strlen(text) - 1] != '\n')
+		putchar('\n');
+	free(text);
+	return CLI_EXIT_OK;
+}
+
 static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -282,6 +315,8 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    {"vnc-port", required_argument, NULL, DEFINE_OPT_VNC_PORT},
 	    {"nic", required_argument, NULL, DEFINE_OPT_NIC},
 	    {"no-nic", no_argument, NULL, DEFINE_OPT_NO_NIC},
+	    {"cdrom", required_argument, NULL, DEFINE_OPT_CDROM},
+	    {"dry-run", no_argument, NULL, DEFINE_OPT_DRY_RUN},
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -307,8 +342,9 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_vm_command(ctx, argc, argv, opts, define_opt, &args, &name, NULL)) !=
 	    CLI_CONTINUE)
 		goto out;
-	if (!cfg->kernel[0]) {
-		rc = cli_usage_error(ctx, "VM '%s' needs a kernel: add --kernel PATH", name);
+	if (!cfg->kernel[0] && !cfg->cdrom[0]) {
+		rc = cli_usage_error(ctx, "VM '%s' needs a kernel or an ISO: add --kernel PATH "
+				     "(or --cdrom ISO on a libvirt host)", name);
 		goto out;
 	}
 	if (args.display_none && args.screen_opt) {
@@ -328,6 +364,10 @@ static int define_exec(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (!cfg->nr_nics && !args.no_nic)
 		define_default_nic(drv, cfg);
+	if (args.dry_run) {
+		rc = define_print_preview(drv, cfg, &args);
+		goto out;
+	}
 	cli_progress_init(&prog, "Creating disks", cli_isatty_out() && !ctx->json);
 	r = drv->ops->define(drv, cfg, args.new_disks, args.nr_new, &progress, err, sizeof(err));
 	if (prog.tty && prog.last_draw_ns)
@@ -356,9 +396,10 @@ const struct cli_command cli_cmd_define = {
     .name = "define",
     .usage = "NAME --kernel PATH [--initrd PATH] [--cmdline STRING] [--cpus N] [--memory SIZE] "
 	     "[--disk PATH|new:SIZE[,readonly]]... [--display vnc|none] [--resolution WxH] "
-	     "[--vnc-port N] [--nic NETWORK[,mac=MAC]]... [--no-nic]",
+	     "[--vnc-port N] [--nic NETWORK[,mac=MAC]]... [--no-nic] [--cdrom ISO] [--dry-run]",
     .summary = "define a new VM",
-    .help = "  --kernel PATH         Linux bzImage or ELF vmlinux with a PVH note (required)\n"
+    .help = "  --kernel PATH         Linux bzImage or ELF vmlinux with a PVH note (required\n"
+	    "                        unless --cdrom)\n"
 	    "  --initrd PATH         initial ramdisk\n"
 	    "  --cmdline STRING      kernel command line\n"
 	    "  --cpus N              virtual CPUs, 1-64 (default 1)\n"
@@ -378,7 +419,11 @@ const struct cli_command cli_cmd_define = {
 	    "                        a NIC on that network (repeatable, at most 8); the MAC\n"
 	    "                        is chosen and kept unless given. Without --nic the VM\n"
 	    "                        gets one NIC on 'default' if that network exists\n"
-	    "  --no-nic              no network at all\n",
+	    "  --no-nic              no network at all\n"
+	    "  --cdrom ISO           install from an ISO (libvirt hosts with firmware;\n"
+	    "                        the local VMM boots kernels only)\n"
+	    "  --dry-run             print what would be defined (libvirt: the domain\n"
+	    "                        XML; local: vm.conf) and define nothing\n",
     .exec = define_exec,
 };
 

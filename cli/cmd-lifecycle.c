@@ -249,3 +249,82 @@ const struct cli_command cli_cmd_resume = {
     .exec = lifecycle_exec,
     .data = &(const struct lifecycle_action){LIFECYCLE_RESUME, "resumed", "resumed", NULL},
 };
+
+/* ---- save, restore: a running VM's memory to a file and back ---- */
+
+/* The connection's own answer when it cannot: the local VMM has no saved
+ * state yet. */
+static int lifecycle_unsupported(const struct driver *drv, const char *what)
+{
+	cli_error("connection '%s' cannot %s VMs (libvirt hosts can)", drv->uri, what);
+	return CLI_EXIT_FAILED;
+}
+
+static int save_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	char err[512] = "", path[VM_PATH_MAX], text[2 * VM_PATH_MAX + 256];
+	const char *name = NULL;
+	struct driver *drv;
+	int rc;
+
+	if ((rc = cli_parse_options(ctx, argc, argv, opts, NULL, NULL)) != CLI_CONTINUE)
+		return rc;
+	if ((rc = cli_expect_args(ctx, argc, argv, 2, 2, "VM name and file")))
+		return rc;
+	name = argv[optind];
+	if ((rc = cli_check_name(ctx, name)))
+		return rc;
+	if (cli_absolute_path(argv[optind + 1], path, sizeof(path)) < 0)
+		return cli_usage_error(ctx, "invalid path '%s'", argv[optind + 1]);
+	if (!(drv = cli_driver(ctx)))
+		return CLI_EXIT_FAILED;
+	if (!drv->ops->save)
+		return lifecycle_unsupported(drv, "save");
+	if (drv->ops->save(drv, name, path, err, sizeof(err)) < 0)
+		return cli_failed(err);
+	snprintf(text, sizeof(text), "VM '%s' saved to %s; 'virtty restore %s' resumes it", name,
+		 path, path);
+	lifecycle_report(ctx, name, "saved", text);
+	return CLI_EXIT_OK;
+}
+
+static int restore_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	char err[512] = "", path[VM_PATH_MAX], text[VM_PATH_MAX + 64];
+	struct driver *drv;
+	int rc;
+
+	if ((rc = cli_parse_options(ctx, argc, argv, opts, NULL, NULL)) != CLI_CONTINUE)
+		return rc;
+	if ((rc = cli_expect_args(ctx, argc, argv, 1, 1, "saved file")))
+		return rc;
+	if (cli_absolute_path(argv[optind], path, sizeof(path)) < 0)
+		return cli_usage_error(ctx, "invalid path '%s'", argv[optind]);
+	if (!(drv = cli_driver(ctx)))
+		return CLI_EXIT_FAILED;
+	if (!drv->ops->restore)
+		return lifecycle_unsupported(drv, "restore");
+	if (drv->ops->restore(drv, path, err, sizeof(err)) < 0)
+		return cli_failed(err);
+	snprintf(text, sizeof(text), "Restored the VM saved in %s", path);
+	lifecycle_report(ctx, path, "restored", text);
+	return CLI_EXIT_OK;
+}
+
+const struct cli_command cli_cmd_save = {
+    .name = "save",
+    .usage = "NAME FILE",
+    .summary = "save a running VM's memory to FILE and stop it (libvirt hosts)",
+    .help = "FILE is on the VM's host. 'virtty restore FILE' starts it again where it was.\n",
+    .exec = save_exec,
+};
+
+const struct cli_command cli_cmd_restore = {
+    .name = "restore",
+    .usage = "FILE",
+    .summary = "start a VM again from a file written by 'virtty save'",
+    .help = "",
+    .exec = restore_exec,
+};

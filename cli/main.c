@@ -27,6 +27,8 @@ const struct cli_command *const cli_commands[] = {
     &cli_cmd_reboot,
     &cli_cmd_pause,
     &cli_cmd_resume,
+    &cli_cmd_save,
+    &cli_cmd_restore,
     &cli_cmd_set,
     &cli_cmd_clone,
     &cli_cmd_stats,

@@ -302,6 +302,22 @@ static int local_get_config(struct driver *drv, const char *name, struct vm_conf
 
 /* ---- define, undefine ---- */
 
+/* What define would write: the vm.conf text (NICs without a MAC get one
+ * only when defined). */
+static int local_define_preview(struct driver *drv, const struct vm_config *cfg,
+				const struct vm_new_disk *new_disks, int nr_new_disks, char **text,
+				char *err, size_t errlen)
+{
+	(void)drv;
+	(void)new_disks;
+	(void)nr_new_disks;
+	if (!(*text = store_config_to_ini(cfg))) {
+		snprintf(err, errlen, "VM '%s': out of memory", cfg->name);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int local_define(struct driver *drv, const struct vm_config *cfg,
 			const struct vm_new_disk *new_disks, int nr_new_disks,
 			const struct progress *progress, char *err, size_t errlen)
@@ -325,6 +341,13 @@ static int local_define(struct driver *drv, const struct vm_config *cfg,
 				 "of 512 bytes", cfg->name, i + 1);
 			return -EINVAL;
 		}
+	}
+	if (cfg->cdrom[0]) {
+		snprintf(err, errlen,
+			 "VM '%s': virtty-vmm has no firmware to boot an ISO; give it a kernel "
+			 "(--kernel, --initrd) or define it on a libvirt host (-c qemu:///system)",
+			 cfg->name);
+		return -ENOTSUP;
 	}
 	/* Everything that can be checked is checked before the store is
 	 * touched. */
@@ -1181,6 +1204,7 @@ static const struct driver_ops local_ops = {
 	.info = local_info,
 	.get_config = local_get_config,
 	.define = local_define,
+	.define_preview = local_define_preview,
 	.undefine = local_undefine,
 	.start = local_start,
 	.shutdown = local_shutdown,
