@@ -708,6 +708,8 @@ static int net_spawn(struct driver *drv, const struct net_config *cfg, char *err
 		argv[argc++] = (char *)cfg->dhcp_start;
 		argv[argc++] = "--dhcp-end";
 		argv[argc++] = (char *)cfg->dhcp_end;
+	} else if (cfg->mode == NET_MODE_HOSTONLY) {
+		argv[argc++] = "--no-dhcp"; /* no range stored: the user chose none */
 	}
 	if (cfg->mode == NET_MODE_BRIDGED) {
 		argv[argc++] = "--bridge";

@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"  --net A.B.C.D/N       subnet (natnet: default 10.0.2.0/24; hostonly: required)\n"
 		"  --dhcp-start ADDR     first DHCP address (natnet: 16 from there)\n"
 		"  --dhcp-end ADDR       last DHCP address (hostonly)\n"
+		"  --no-dhcp             hostonly: no DHCP server (guests get static addresses)\n"
 		"  --hostfwd tcp|udp:[ADDR]:HOSTPORT-GUESTADDR:GUESTPORT\n"
 		"                        port forward (natnet, repeatable; ADDR 127.0.0.1)\n"
 		"  --bridge BRIDGE       the host bridge (bridged, required)\n"
@@ -194,6 +195,8 @@ static int apply_mode(struct netd_config *cfg, const struct netd_args *a)
 	    cfg->mode != NETD_MODE_HOSTONLY)
 		return die_usage("--net and --dhcp-*: %s networks have no subnet of netd's",
 				 a->mode);
+	if (cfg->no_dhcp && (cfg->mode != NETD_MODE_HOSTONLY || a->dhcp_start || a->dhcp_end))
+		return die_usage("--no-dhcp: only for hostonly networks, without --dhcp-*");
 	if (cfg->bridge && cfg->mode != NETD_MODE_BRIDGED)
 		return die_usage("--bridge: only for bridged networks");
 	if (!cfg->bridge && cfg->mode == NETD_MODE_BRIDGED)
@@ -223,6 +226,7 @@ static int parse_args(int argc, char **argv, struct netd_config *cfg, struct net
 		OPT_NET,
 		OPT_DHCP_START,
 		OPT_DHCP_END,
+		OPT_NO_DHCP,
 		OPT_HOSTFWD,
 		OPT_BRIDGE,
 		OPT_IFNAME,
@@ -239,6 +243,7 @@ static int parse_args(int argc, char **argv, struct netd_config *cfg, struct net
 	    {"net", required_argument, NULL, OPT_NET},
 	    {"dhcp-start", required_argument, NULL, OPT_DHCP_START},
 	    {"dhcp-end", required_argument, NULL, OPT_DHCP_END},
+	    {"no-dhcp", no_argument, NULL, OPT_NO_DHCP},
 	    {"hostfwd", required_argument, NULL, OPT_HOSTFWD},
 	    {"bridge", required_argument, NULL, OPT_BRIDGE},
 	    {"ifname", required_argument, NULL, OPT_IFNAME},
@@ -281,6 +286,9 @@ static int parse_args(int argc, char **argv, struct netd_config *cfg, struct net
 			break;
 		case OPT_DHCP_END:
 			a->dhcp_end = optarg;
+			break;
+		case OPT_NO_DHCP:
+			cfg->no_dhcp = true;
 			break;
 		case OPT_HOSTFWD:
 			if (a->nr_fwds == NET_SLIRP_MAX_FWDS)

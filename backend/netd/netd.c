@@ -188,7 +188,7 @@ int netd_create(const struct netd_config *cfg, struct netd **out, char *err, siz
 	 * once they listen, the network is usable. */
 	if (!r && (cfg->mode == NETD_MODE_HOSTONLY || cfg->mode == NETD_MODE_BRIDGED))
 		r = port_tap_open(netd, err, errlen);
-	if (!r && cfg->mode == NETD_MODE_HOSTONLY)
+	if (!r && cfg->mode == NETD_MODE_HOSTONLY && !cfg->no_dhcp)
 		r = dnsmasq_start(netd, err, errlen);
 	if (!r && cfg->mode == NETD_MODE_NATNET)
 		r = port_nat_open(netd, err, errlen);

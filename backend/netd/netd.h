@@ -46,6 +46,7 @@ struct netd_config {
 	bool have_net;
 	uint32_t net, mask;
 	uint32_t dhcp_start, dhcp_end; /* 0: the defaults */
+	bool no_dhcp;		       /* hostonly: no dnsmasq (--no-dhcp) */
 	const char *bridge;	       /* bridged */
 	char ifname[IFNAMSIZ];	       /* hostonly, bridged */
 	const char *dnsmasq;	       /* hostonly: the program */

@@ -257,9 +257,12 @@ python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", int(sys.argv[1])))
-time.sleep(600)' "$P_BUSY" &
+open(sys.argv[2], "w").close()
+time.sleep(600)' "$P_BUSY" "$work/busy-ready" &
 holder=$!
-sleep 0.5
+# Until the port is really taken (python may start slowly on a busy machine).
+i=0
+while [ ! -e "$work/busy-ready" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 refused "busy port on a running VM (nat)" 1 'in use' net-forward default add "udp:$P_BUSY-a:7"
 refused "busy port on a running network (natnet)" 1 'in use' net-forward nn add "udp:$P_BUSY-10.0.2.16:7"
 refused "busy port on a stopped VM's network" 1 'not free' net-forward default add "udp:$P_BUSY-c:7"

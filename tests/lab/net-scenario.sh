@@ -303,7 +303,7 @@ bench()
 	# virtty tap: a hostonly network (the switch owns the tap, L1 gets .1).
 	sock=$WORK/ho.sock
 	"$NETD" --name labho --mode hostonly --socket "$sock" --control "$WORK/ho.ctl" \
-		--net 10.0.4.0/24 --ifname vtty-labho </dev/null >"$WORK/netd-ho.log" 2>&1 &
+		--net 10.0.4.0/24 --no-dhcp --ifname vtty-labho </dev/null >"$WORK/netd-ho.log" 2>&1 &
 	pids="$pids $!"
 	i=0
 	while [ ! -S "$sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done

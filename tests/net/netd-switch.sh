@@ -169,6 +169,11 @@ expect_usage hostonly-no-net "--net A.B.C.D/N is required for a hostonly network
 	--name x --mode hostonly --socket "$work/s" --control "$work/c"
 expect_usage bridged-no-bridge "--bridge BRIDGE is required for a bridged network" -- \
 	--name x --mode bridged --socket "$work/s" --control "$work/c"
+expect_usage no-dhcp-natnet "--no-dhcp: only for hostonly networks" -- \
+	--name x --mode natnet --socket "$work/s" --control "$work/c" --no-dhcp
+expect_usage no-dhcp-with-range "--no-dhcp: only for hostonly networks, without --dhcp-*" -- \
+	--name x --mode hostonly --socket "$work/s" --control "$work/c" --net 10.9.0.0/24 \
+	--dhcp-start 10.9.0.100 --no-dhcp
 expect_usage bad-name "--name 'a b'" -- --name 'a b' --mode internal --socket "$work/s" --control "$work/c"
 expect_usage unknown-option "unknown option '--bogus'" -- \
 	--name x --mode internal --socket "$work/s" --control "$work/c" --bogus
