@@ -4,20 +4,16 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "netd.h"
 #include "sandbox.h"
 
@@ -346,66 +342,34 @@ static int parse_args(int argc, char **argv, struct netd_config *cfg, struct net
 
 /* ---- Running, pid file, daemon ---- */
 
-/* Replace the pid file with text, locked before the rename makes it
- * visible (as virtty-vmm does). The locked fd, or -1 with a message. */
-static int pidfile_replace(const char *path, const char *text)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(text);
-	int fd;
+/* daemon_start's own statuses mean the same here. */
+_Static_assert(DAEMON_EXIT_ERROR == NETD_EXIT_ERROR && DAEMON_EXIT_USAGE == NETD_EXIT_USAGE,
+	       "daemon.h and netd.h exit statuses differ");
 
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB) && write(fd, text, len) == (ssize_t)len &&
-	    !rename(tmp, path))
-		return fd;
-	fprintf(stderr, "virtty-netd: --pidfile '%s': cannot write: %s\n", path, strerror(errno));
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	return -1;
+/* What the daemon's child runs. */
+struct netd_daemon_args {
+	const struct netd_config *cfg;
+	const struct netd_args *a;
+};
+
+/* At exit, through the locked fd (the sandbox allows no opens then). */
+static void netd_pidfile_finish(int fd, const char *text)
+{
+	char msg[256];
+
+	if (daemon_pidfile_rewrite(fd, text, msg, sizeof(msg)))
+		fprintf(stderr, "virtty-netd: %s\n", msg);
 }
 
-/* At exit, through the locked fd (the sandbox allows no opens then):
- * "exited STATUS" is longer than any "PID\n", so one write covers it. */
-static void pidfile_finish(int fd, const char *text)
-{
-	size_t len = strlen(text);
-
-	if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) < 0)
-		fprintf(stderr, "virtty-netd: cannot update the pid file: %s\n", strerror(errno));
-}
-
-/* A live virtty-netd holds its pid file locked. */
-static bool pidfile_busy(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool busy;
-
-	if (fd < 0)
-		return false;
-	busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
-	return busy;
-}
-
-static void ready_send(int fd, const char *line)
-{
-	if (fd >= 0 && send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
-		/* the foreground is gone: nobody to tell */
-	}
-}
-
-/* Build, serve, tear down. ready_fd (or -1) learns "ready\n" or "error
- * MESSAGE\n" (--daemonize). */
+/* Build, serve, tear down. ready_fd (or -1) learns "ready", or "error
+ * MESSAGE" and "exit STATUS" (--daemonize, daemon.h). */
 static int netd_main(const struct netd_config *cfg, const struct netd_args *a, int ready_fd)
 {
 	struct netd *netd;
-	char err[512] = "", line[600], msg[256] = "";
+	char err[512] = "", line[64], msg[256] = "";
 	int status, pid_fd = -1;
 
-	if (a->pidfile && pidfile_busy(a->pidfile)) {
+	if (a->pidfile && daemon_pidfile_busy(a->pidfile)) {
 		snprintf(err, sizeof(err),
 			 "--pidfile '%s': another virtty-netd holds it (is "
 			 "network '%s' running?)",
@@ -418,8 +382,9 @@ static int netd_main(const struct netd_config *cfg, const struct netd_args *a, i
 	}
 	if (a->pidfile) {
 		snprintf(line, sizeof(line), "%d\n", (int)getpid());
-		pid_fd = pidfile_replace(a->pidfile, line);
+		pid_fd = daemon_pidfile_replace(a->pidfile, line, msg, sizeof(msg));
 		if (pid_fd < 0) {
+			fprintf(stderr, "virtty-netd: %s\n", msg);
 			netd_destroy(netd);
 			snprintf(err, sizeof(err), "--pidfile '%s': cannot write it", a->pidfile);
 			goto fail;
@@ -431,19 +396,19 @@ static int netd_main(const struct netd_config *cfg, const struct netd_args *a, i
 	if (sandbox_apply(SANDBOX_NETD, msg, sizeof(msg)) < 0) {
 		netd_destroy(netd);
 		if (pid_fd >= 0)
-			pidfile_finish(pid_fd, "exited 1\n");
+			netd_pidfile_finish(pid_fd, "exited 1\n");
 		snprintf(err, sizeof(err), "%s", msg);
 		status = NETD_EXIT_ERROR;
 		goto report;
 	}
-	ready_send(ready_fd, "ready\n");
+	daemon_ready_send(ready_fd, "ready");
 	if (ready_fd >= 0)
 		close(ready_fd);
 	status = netd_run(netd);
 	netd_destroy(netd);
 	if (pid_fd >= 0) {
 		snprintf(line, sizeof(line), "exited %d\n", status);
-		pidfile_finish(pid_fd, line); /* stays locked until exit */
+		netd_pidfile_finish(pid_fd, line); /* stays locked until exit */
 		close(pid_fd);
 	}
 	return status;
@@ -451,105 +416,37 @@ fail:
 	status = NETD_EXIT_USAGE;
 report:
 	fprintf(stderr, "virtty-netd: %s\n", err);
-	for (char *p = err; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	snprintf(line, sizeof(line), "error virtty-netd: %s\n", err);
-	ready_send(ready_fd, line);
+	daemon_ready_send(ready_fd, "error virtty-netd: %s", err);
+	daemon_ready_send(ready_fd, "exit %d", status);
 	return status;
 }
 
-/* The daemon changes to "/": every path it uses becomes absolute. */
-static const char *absolute_path(const char *path)
+static int netd_daemon_run(void *arg, int ready_fd)
 {
-	static char cwd[PATH_MAX];
-	char *abs;
+	const struct netd_daemon_args *d = arg;
 
-	if (!path || path[0] == '/')
-		return path;
-	if (!cwd[0] && !getcwd(cwd, sizeof(cwd)))
-		return path;
-	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
-		return path;
-	return abs; /* lives until exit */
-}
-
-/* The foreground side: 0 once the daemon is ready, else its status. */
-static int netd_wait_ready(int fd, pid_t pid)
-{
-	char buf[1024];
-	size_t len = 0;
-	ssize_t n;
-	int wstatus;
-
-	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strchr(buf, '\n'))
-			break;
-	}
-	buf[len] = '\0';
-	if (!strcmp(buf, "ready\n"))
-		return 0;
-	if (!strncmp(buf, "error ", 6))
-		fputs(buf + 6, stderr);
-	else
-		fprintf(stderr, "virtty-netd: the daemon stopped before its sockets were ready\n");
-	if (waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus) && WEXITSTATUS(wstatus))
-		return WEXITSTATUS(wstatus);
-	return NETD_EXIT_ERROR;
+	return netd_main(d->cfg, d->a, ready_fd);
 }
 
 static int netd_daemonize(struct netd_config *cfg, struct netd_args *a)
 {
-	int sp[2], log_fd, null_fd;
-	pid_t pid;
+	struct netd_daemon_args d = {.cfg = cfg, .a = a};
+	struct daemon_spec spec = {
+	    .prog = "virtty-netd",
+	    .not_ready = "the daemon stopped before its sockets were ready",
+	    .run = netd_daemon_run,
+	    .arg = &d,
+	};
 
-	cfg->socket_path = absolute_path(cfg->socket_path);
-	cfg->control_path = absolute_path(cfg->control_path);
+	/* The daemon changes to "/": every path it uses becomes absolute. */
+	cfg->socket_path = daemon_absolute_path(cfg->socket_path);
+	cfg->control_path = daemon_absolute_path(cfg->control_path);
 	if (cfg->dnsmasq && strchr(cfg->dnsmasq, '/'))
-		cfg->dnsmasq = absolute_path(cfg->dnsmasq);
-	a->pidfile = absolute_path(a->pidfile);
-	a->log = absolute_path(a->log);
-	log_fd =
-	    open(a->log ? a->log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (log_fd < 0)
-		return die_usage("--log '%s': cannot open: %s", a->log, strerror(errno));
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) {
-		fprintf(stderr, "virtty-netd: cannot daemonize: %s\n", strerror(errno));
-		return NETD_EXIT_ERROR;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "virtty-netd: cannot fork: %s\n", strerror(errno));
-		return NETD_EXIT_ERROR;
-	}
-	if (pid > 0) {
-		close(sp[1]);
-		return netd_wait_ready(sp[0], pid);
-	}
-	close(sp[0]);
-	/* Own session: the caller's terminal or SSH session ending never
-	 * stops the network. */
-	setsid();
-	if (chdir("/")) {
-		/* "/" exists; carry on */
-	}
-	umask(077);
-	dup2(null_fd, STDIN_FILENO);
-	dup2(log_fd, STDOUT_FILENO);
-	dup2(log_fd, STDERR_FILENO);
-	close(null_fd);
-	close(log_fd);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	return netd_main(cfg, a, sp[1]);
+		cfg->dnsmasq = daemon_absolute_path(cfg->dnsmasq);
+	a->pidfile = daemon_absolute_path(a->pidfile);
+	a->log = daemon_absolute_path(a->log);
+	spec.log = a->log;
+	return daemon_start(&spec);
 }
 
 int main(int argc, char **argv)

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "control.h"
+#include "control_help.h"
 #include "netd.h"
 
 #define NETD_STATS_MAX_MACS 32 /* per port in "stats" */
@@ -140,22 +141,6 @@ static int cmd_quit(struct control_request *req)
 	return 0;
 }
 
-static int cmd_help(struct control_request *req)
-{
-	struct json_object *arr = json_object_new_array(), *d = json_object_new_object();
-
-	for (const struct control_cmd *c = control_server_commands(req->srv); c->name; c++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(c->name));
-		json_object_object_add(o, "usage", json_object_new_string(c->usage));
-		json_object_array_add(arr, o);
-	}
-	json_object_object_add(d, "commands", arr);
-	req->data = d;
-	return 0;
-}
-
 static const struct control_cmd netd_control_cmds[] = {
     {.name = "status", .fn = cmd_status, .usage = "name, mode, ports, pid, ifname"},
     {.name = "stats", .fn = cmd_stats, .usage = "per-port counters and learnt MACs"},
@@ -163,7 +148,7 @@ static const struct control_cmd netd_control_cmds[] = {
      .fn = cmd_net_forward,
      .usage = "natnet: action add|remove, spec tcp|udp:[ADDR]:HOSTPORT-GUESTADDR:GUESTPORT"},
     {.name = "quit", .fn = cmd_quit, .usage = "stop the network (exit status 0)"},
-    {.name = "help", .fn = cmd_help, .usage = "list commands"},
+    {.name = "help", .fn = control_cmd_help, .usage = "list commands"},
     {.name = NULL},
 };
 

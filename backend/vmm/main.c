@@ -3,7 +3,6 @@
  * command line, then hands a vmm_config to vmm.c. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -11,13 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "framebuffer.h"
 #include "kvm.h"
 #include "vmm.h"
@@ -48,7 +45,7 @@ static void usage(FILE *f)
 		"  --nic socket,path=PATH[,mac=52:54:00:XX:XX:XX]\n"
 		"                        virtio-net NIC on a virtty-netd switch's port socket\n"
 		"                        (repeatable); link down and reconnecting every second\n"
-		"                        while the switch is away"
+		"                        while the switch is away\n"
 		"  --serial stdio|none|PATH  guest console on the terminal (default), nowhere,\n"
 		"                        or served on a UNIX socket with a replay buffer\n"
 		"  --control PATH        JSON control socket (docs/control-protocol.md)\n"
@@ -173,43 +170,52 @@ static void derive_mac(const char *name, int index, uint8_t mac[6])
 	mac[5] = (uint8_t)h;
 }
 
-/* mac=... of any --nic kind. */
-static int parse_nic_mac(struct vmm_nic_config *nc, const char *value, bool *mac_set)
+/* The next key=value after the --nic kind, in *key and *value (*key NULL
+ * after the last); mac= belongs to every kind and is taken here. 0 or an
+ * exit status after the message. */
+static int nic_next_option(struct vmm_nic_config *nc, char **save, bool *mac_set, char **key,
+			   char **value)
 {
-	if (parse_mac(value, nc->mac))
-		return die_usage("--nic: mac '%s': expected a unicast address like "
-				 "52:54:00:12:34:56", value);
-	*mac_set = true;
+	char *tok;
+
+	while ((tok = strtok_r(NULL, ",", save))) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq || eq == tok)
+			return die_usage("--nic: '%s': expected key=value", tok);
+		*eq = '\0';
+		if (strcmp(tok, "mac")) {
+			*key = tok;
+			*value = eq + 1;
+			return 0;
+		}
+		if (parse_mac(eq + 1, nc->mac))
+			return die_usage("--nic: mac '%s': expected a unicast address like "
+					 "52:54:00:12:34:56", eq + 1);
+		*mac_set = true;
+	}
+	*key = NULL;
 	return 0;
 }
 
 /* The key=value pairs after "user". */
 static int parse_nic_user(struct vmm_nic_config *nc, char **save, bool *mac_set)
 {
-	char msg[256], *tok;
+	char msg[256], *key, *value;
+	int r;
 
 	nc->kind = VMM_NIC_USER;
 	net_slirp_config_init(&nc->user);
-	while ((tok = strtok_r(NULL, ",", save))) {
-		char *eq = strchr(tok, '=');
-		int r;
-
-		if (!eq || eq == tok)
-			return die_usage("--nic: '%s': expected key=value", tok);
-		*eq = '\0';
-		if (!strcmp(tok, "mac")) {
-			r = parse_nic_mac(nc, eq + 1, mac_set);
-			if (r)
-				return r;
-			continue;
-		}
-		r = net_slirp_config_set(&nc->user, tok, eq + 1, msg, sizeof(msg));
+	while (!(r = nic_next_option(nc, save, mac_set, &key, &value)) && key) {
+		r = net_slirp_config_set(&nc->user, key, value, msg, sizeof(msg));
 		if (r == -ENOENT)
 			return die_usage("--nic: unknown key '%s' (mac, net, dhcpstart, "
-					 "hostfwd)", tok);
+					 "hostfwd)", key);
 		if (r)
 			return die_usage("--nic: %s", msg);
 	}
+	if (r)
+		return r;
 	if (net_slirp_config_check(&nc->user, msg, sizeof(msg)))
 		return die_usage("--nic: %s", msg);
 	return 0;
@@ -218,31 +224,22 @@ static int parse_nic_user(struct vmm_nic_config *nc, char **save, bool *mac_set)
 /* The key=value pairs after "socket": path= (required) and mac=. */
 static int parse_nic_socket(struct vmm_nic_config *nc, char **save, bool *mac_set)
 {
-	char *tok;
+	char *key, *value;
+	int r;
 
 	nc->kind = VMM_NIC_SOCKET;
 	nc->socket_path = NULL;
-	while ((tok = strtok_r(NULL, ",", save))) {
-		char *eq = strchr(tok, '=');
-		int r;
-
-		if (!eq || eq == tok)
-			return die_usage("--nic: '%s': expected key=value", tok);
-		*eq = '\0';
-		if (!strcmp(tok, "mac")) {
-			r = parse_nic_mac(nc, eq + 1, mac_set);
-			if (r)
-				return r;
-		} else if (!strcmp(tok, "path")) {
-			if (!eq[1])
-				return die_usage("--nic socket: path= needs the switch's socket path");
-			nc->socket_path = strdup(eq + 1); /* lives until exit */
-			if (!nc->socket_path)
-				return die_usage("--nic socket: out of memory");
-		} else {
-			return die_usage("--nic socket: unknown key '%s' (path, mac)", tok);
-		}
+	while (!(r = nic_next_option(nc, save, mac_set, &key, &value)) && key) {
+		if (strcmp(key, "path"))
+			return die_usage("--nic socket: unknown key '%s' (path, mac)", key);
+		if (!*value)
+			return die_usage("--nic socket: path= needs the switch's socket path");
+		nc->socket_path = strdup(value); /* lives until exit */
+		if (!nc->socket_path)
+			return die_usage("--nic socket: out of memory");
 	}
+	if (r)
+		return r;
 	if (!nc->socket_path)
 		return die_usage("--nic socket needs path=PATH (the switch's port socket)");
 	return 0;
@@ -438,33 +435,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vmm_
  * reboot, control "reset"); never seen by users. */
 #define VMM_EXIT_RESTART 64
 
-/* --daemonize: the VM child (or the supervisor) tells the waiting
- * foreground process how the start went, one line at a time on a socket
- * pair: "ready", "error <message>", "exit <status>". MSG_NOSIGNAL because
- * the foreground may be gone already. */
-__attribute__((format(printf, 2, 3))) static void ready_send(int fd, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	if (fd < 0)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	for (int i = 0; i < n; i++)
-		if (line[i] == '\n')
-			line[i] = ' ';
-	line[n++] = '\n';
-	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0) {
-		/* Nobody listens any more; nothing to do. */
-	}
-}
+/* daemon_start's own statuses mean the same here. */
+_Static_assert(DAEMON_EXIT_ERROR == VMM_EXIT_ERROR && DAEMON_EXIT_USAGE == VMM_EXIT_USAGE,
+	       "daemon.h and vmm.h exit statuses differ");
 
 /* One boot of the machine, in its own process. ready_fd (or -1) learns
  * when the control socket listens, or why the machine could not be built. */
@@ -476,11 +449,11 @@ static int vmm_process(const struct vmm_config *cfg, int ready_fd)
 
 	if (vmm_create(cfg, &vmm, err, sizeof(err))) {
 		fprintf(stderr, "virtty-vmm: %s\n", err[0] ? err : "cannot create the VM");
-		ready_send(ready_fd, "error virtty-vmm: %s", err[0] ? err : "cannot create the VM");
+		daemon_ready_send(ready_fd, "error virtty-vmm: %s", err[0] ? err : "cannot create the VM");
 		vmm_destroy(vmm);
 		return VMM_EXIT_USAGE;
 	}
-	ready_send(ready_fd, "ready");
+	daemon_ready_send(ready_fd, "ready");
 	if (ready_fd >= 0)
 		close(ready_fd);
 	status = vmm_run(vmm);
@@ -488,54 +461,6 @@ static int vmm_process(const struct vmm_config *cfg, int ready_fd)
 		status = VMM_EXIT_RESTART;
 	vmm_destroy(vmm);
 	return status;
-}
-
-/* Replace the pid file with text. The new file is locked before the rename
- * makes it visible, so a reader never finds an unlocked "PID" of a live
- * VMM. Returns the locked fd (kept open until exit) or -errno. */
-static int pidfile_replace(const char *path, const char *text, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(text);
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "--pidfile '%s': path too long", path);
-		return -ENAMETOOLONG;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	if (flock(fd, LOCK_EX | LOCK_NB) || write(fd, text, len) != (ssize_t)len || fsync(fd) ||
-	    rename(tmp, path))
-		goto fail;
-	return fd;
-fail:
-	snprintf(err, errlen, "--pidfile '%s': cannot write: %s", path, strerror(errno));
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	return -EIO;
-}
-
-/* Refuse a pid file that a live virtty-vmm still holds. */
-static int pidfile_check_free(const char *path, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int busy;
-
-	if (fd < 0)
-		return 0;
-	/* Shared: readers (virtty list) take it too and must not look busy. */
-	busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
-	if (busy) {
-		snprintf(err, errlen, "--pidfile '%s': another virtty-vmm holds it (is this VM "
-			 "already running?)", path);
-		return -EBUSY;
-	}
-	return 0;
 }
 
 /* The VM runs in a child process so that a reboot gets a fresh process:
@@ -562,7 +487,7 @@ static int vmm_supervise(const struct vmm_config *cfg, int ready_fd, int *killed
 
 		if (child < 0) {
 			fprintf(stderr, "virtty-vmm: cannot fork: %s\n", strerror(errno));
-			ready_send(ready_fd, "error virtty-vmm: cannot fork: %s", strerror(errno));
+			daemon_ready_send(ready_fd, "error virtty-vmm: cannot fork: %s", strerror(errno));
 			return VMM_EXIT_ERROR;
 		}
 		if (child == 0) {
@@ -589,9 +514,9 @@ static int vmm_supervise(const struct vmm_config *cfg, int ready_fd, int *killed
 			if (WIFSIGNALED(wstatus)) {
 				fprintf(stderr, "virtty-vmm: the VM process died of signal %d (%s)\n",
 					WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
-				ready_send(ready_fd, "error virtty-vmm: the VM process died of signal %d (%s)",
+				daemon_ready_send(ready_fd, "error virtty-vmm: the VM process died of signal %d (%s)",
 					   WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
-				ready_send(ready_fd, "exit %d", VMM_EXIT_ERROR);
+				daemon_ready_send(ready_fd, "exit %d", VMM_EXIT_ERROR);
 				*killed_by = WTERMSIG(wstatus);
 				return VMM_EXIT_ERROR;
 			}
@@ -601,7 +526,7 @@ static int vmm_supervise(const struct vmm_config *cfg, int ready_fd, int *killed
 		/* Only the first boot reports to a waiting foreground process
 		 * (which is gone already if that boot got ready). */
 		if (ready_fd >= 0) {
-			ready_send(ready_fd, "exit %d", status == VMM_EXIT_RESTART ? 0 : status);
+			daemon_ready_send(ready_fd, "exit %d", status == VMM_EXIT_RESTART ? 0 : status);
 			close(ready_fd);
 			ready_fd = -1;
 		}
@@ -628,13 +553,17 @@ static int vmm_run_supervisor(const struct vmm_config *cfg, const struct vmm_pro
 
 	if (po->pidfile) {
 		snprintf(text, sizeof(text), "%d\n", (int)getpid());
-		pid_fd = pidfile_check_free(po->pidfile, err, sizeof(err));
-		if (!pid_fd)
-			pid_fd = pidfile_replace(po->pidfile, text, err, sizeof(err));
+		if (daemon_pidfile_busy(po->pidfile)) {
+			snprintf(err, sizeof(err), "--pidfile '%s': another virtty-vmm holds it (is "
+				 "this VM already running?)", po->pidfile);
+			pid_fd = -EBUSY;
+		} else {
+			pid_fd = daemon_pidfile_replace(po->pidfile, text, err, sizeof(err));
+		}
 		if (pid_fd < 0) {
 			fprintf(stderr, "virtty-vmm: %s\n", err);
-			ready_send(ready_fd, "error virtty-vmm: %s", err);
-			ready_send(ready_fd, "exit %d", VMM_EXIT_USAGE);
+			daemon_ready_send(ready_fd, "error virtty-vmm: %s", err);
+			daemon_ready_send(ready_fd, "exit %d", VMM_EXIT_USAGE);
 			return VMM_EXIT_USAGE;
 		}
 	}
@@ -646,7 +575,7 @@ static int vmm_run_supervisor(const struct vmm_config *cfg, const struct vmm_pro
 			snprintf(text, sizeof(text), "killed %d\n", killed_by);
 		else
 			snprintf(text, sizeof(text), "exited %d\n", status);
-		fd = pidfile_replace(po->pidfile, text, err, sizeof(err));
+		fd = daemon_pidfile_replace(po->pidfile, text, err, sizeof(err));
 		if (fd < 0)
 			fprintf(stderr, "virtty-vmm: %s\n", err);
 		/* The new file (if any) stays locked until exit. */
@@ -656,123 +585,49 @@ static int vmm_run_supervisor(const struct vmm_config *cfg, const struct vmm_pro
 }
 
 /* The daemon changes to "/": make every path it will use absolute first. */
-static const char *absolute_path(const char *path)
-{
-	static char cwd[PATH_MAX];
-	char *abs;
-
-	if (!path || path[0] == '/')
-		return path;
-	if (!cwd[0] && !getcwd(cwd, sizeof(cwd)))
-		return path;
-	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
-		return path;
-	return abs; /* lives until exit */
-}
-
 static void make_paths_absolute(struct vmm_config *cfg, struct vmm_proc_options *po)
 {
-	cfg->kernel = absolute_path(cfg->kernel);
-	cfg->initrd = absolute_path(cfg->initrd);
+	cfg->kernel = daemon_absolute_path(cfg->kernel);
+	cfg->initrd = daemon_absolute_path(cfg->initrd);
 	for (int i = 0; i < cfg->nr_disks; i++)
-		cfg->disks[i].path = absolute_path(cfg->disks[i].path);
+		cfg->disks[i].path = daemon_absolute_path(cfg->disks[i].path);
 	if (strcmp(cfg->serial, "stdio") && strcmp(cfg->serial, "none"))
-		cfg->serial = absolute_path(cfg->serial);
-	cfg->control = absolute_path(cfg->control);
-	cfg->vnc = absolute_path(cfg->vnc);
+		cfg->serial = daemon_absolute_path(cfg->serial);
+	cfg->control = daemon_absolute_path(cfg->control);
+	cfg->vnc = daemon_absolute_path(cfg->vnc);
 	for (int i = 0; i < cfg->nr_nics; i++)
 		if (cfg->nics[i].kind == VMM_NIC_SOCKET)
-			cfg->nics[i].socket_path = absolute_path(cfg->nics[i].socket_path);
-	po->pidfile = absolute_path(po->pidfile);
-	po->log = absolute_path(po->log);
+			cfg->nics[i].socket_path = daemon_absolute_path(cfg->nics[i].socket_path);
+	po->pidfile = daemon_absolute_path(po->pidfile);
+	po->log = daemon_absolute_path(po->log);
 }
 
-/* Wait for the daemon's verdict: 0 once the VM is up, else its status
- * after printing its error. */
-static int vmm_wait_ready(int fd, pid_t daemon_pid)
+/* What the daemon's child runs: the supervisor with its pid file. */
+struct vmm_daemon_args {
+	const struct vmm_config *cfg;
+	const struct vmm_proc_options *po;
+};
+
+static int vmm_daemon_run(void *arg, int ready_fd)
 {
-	char buf[8192] = "";
-	size_t len = 0;
-	int wstatus;
+	const struct vmm_daemon_args *d = arg;
 
-	for (;;) {
-		char *nl;
-		ssize_t n;
-
-		while ((nl = memchr(buf, '\n', len))) {
-			*nl = '\0';
-			if (!strcmp(buf, "ready"))
-				return 0;
-			if (!strncmp(buf, "error ", 6))
-				fprintf(stderr, "%s\n", buf + 6);
-			if (!strncmp(buf, "exit ", 5)) {
-				int status = atoi(buf + 5);
-
-				waitpid(daemon_pid, NULL, 0);
-				return status ? status : VMM_EXIT_ERROR;
-			}
-			len -= (size_t)(nl + 1 - buf);
-			memmove(buf, nl + 1, len);
-		}
-		if (len == sizeof(buf))
-			len = 0; /* an absurdly long line: drop it */
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	fprintf(stderr, "virtty-vmm: the VM stopped before its control socket was ready\n");
-	if (waitpid(daemon_pid, &wstatus, 0) == daemon_pid && WIFEXITED(wstatus) &&
-	    WEXITSTATUS(wstatus))
-		return WEXITSTATUS(wstatus);
-	return VMM_EXIT_ERROR;
+	return vmm_run_supervisor(d->cfg, d->po, ready_fd);
 }
 
 static int vmm_daemonize(struct vmm_config *cfg, struct vmm_proc_options *po)
 {
-	int sp[2], log_fd, null_fd;
-	pid_t pid;
+	struct vmm_daemon_args d = { .cfg = cfg, .po = po };
+	struct daemon_spec spec = {
+		.prog = "virtty-vmm",
+		.not_ready = "the VM stopped before its control socket was ready",
+		.run = vmm_daemon_run,
+		.arg = &d,
+	};
 
 	make_paths_absolute(cfg, po);
-	log_fd = open(po->log ? po->log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-		      0600);
-	if (log_fd < 0) {
-		fprintf(stderr, "virtty-vmm: --log '%s': cannot open: %s\n", po->log,
-			strerror(errno));
-		return VMM_EXIT_USAGE;
-	}
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) {
-		fprintf(stderr, "virtty-vmm: cannot daemonize: %s\n", strerror(errno));
-		return VMM_EXIT_ERROR;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "virtty-vmm: cannot fork: %s\n", strerror(errno));
-		return VMM_EXIT_ERROR;
-	}
-	if (pid > 0) {
-		close(sp[1]);
-		return vmm_wait_ready(sp[0], pid);
-	}
-	close(sp[0]);
-	/* Own session: no terminal, and `virtty` exiting or its SSH session
-	 * ending never sends the VM a signal. */
-	setsid();
-	if (chdir("/")) {
-		/* "/" always exists; keep going if it somehow does not. */
-	}
-	umask(077);
-	dup2(null_fd, STDIN_FILENO);
-	dup2(log_fd, STDOUT_FILENO);
-	dup2(log_fd, STDERR_FILENO);
-	close(null_fd);
-	close(log_fd);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	return vmm_run_supervisor(cfg, po, sp[1]);
+	spec.log = po->log;
+	return daemon_start(&spec);
 }
 
 int main(int argc, char **argv)

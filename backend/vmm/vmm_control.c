@@ -11,6 +11,7 @@
 
 #include "chardev.h"
 #include "control.h"
+#include "control_help.h"
 #include "vmm_control.h"
 
 struct vmm_control {
@@ -468,22 +469,6 @@ static int cmd_net_forward(struct control_request *req)
 	return r;
 }
 
-static int cmd_help(struct control_request *req)
-{
-	struct json_object *arr = json_object_new_array(), *d = json_object_new_object();
-
-	for (const struct control_cmd *c = control_server_commands(req->srv); c->name; c++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(c->name));
-		json_object_object_add(o, "usage", json_object_new_string(c->usage));
-		json_object_array_add(arr, o);
-	}
-	json_object_object_add(d, "commands", arr);
-	req->data = d;
-	return 0;
-}
-
 static const struct control_cmd vmm_control_cmds[] = {
     {.name = "status", .fn = cmd_status, .usage = "state, name, vcpus, memory, uptime, pid, vnc"},
     {.name = "stats", .fn = cmd_stats, .usage = "per-vCPU, per-disk, per-NIC and memory counters"},
@@ -500,7 +485,7 @@ static const struct control_cmd vmm_control_cmds[] = {
      .fn = cmd_net_forward,
      .usage = "add/remove a port forward: nic, op add|remove, proto tcp|udp, [host_addr], "
 	      "host_port, guest_port [guest_addr]"},
-    {.name = "help", .fn = cmd_help, .usage = "list commands"},
+    {.name = "help", .fn = control_cmd_help, .usage = "list commands"},
     {.name = NULL},
 };
 
