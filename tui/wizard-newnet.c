@@ -12,6 +12,7 @@
 #include "form.h"
 #include "tui.h"
 #include "wizard-netcheck.h"
+#include "wizard.h"
 
 enum netwiz_step {
 	NETWIZ_STEP_NAME,
@@ -49,15 +50,13 @@ static const char *const netwiz_mode_text[NET_MODE_COUNT] = {
     [NET_MODE_BRIDGED] = "VMs on an existing host bridge, as if plugged into the host's LAN.",
 };
 
-enum netwiz_button { NETWIZ_BTN_BACK, NETWIZ_BTN_NEXT, NETWIZ_BTN_CANCEL, NETWIZ_NR_BTNS };
-
 /* Sent to ourselves (ungetch) when the worker's answer shows up in a draw,
  * so the screen is popped from a key handler, never from inside a draw. */
 #define NETWIZ_KEY_DONE (KEY_MAX + 0x58)
 
 struct netwiz {
 	struct tui *tui;
-	int step;
+	struct wizard_frame frame; /* step, buttons; its forms are forms[] */
 	struct form forms[NETWIZ_NR_STEPS];
 	struct form_field name_f[NAME_NR], mode_f[MODE_NR], addr_f[ADDR_NR],
 	    fwd_f[NETWIZ_FORWARD_LINES], sum_f[SUM_NR];
@@ -70,12 +69,9 @@ struct netwiz {
 	int nr_others;
 	struct ipv4_subnet *routes;
 	int nr_routes;
-	int button;
-	bool busy, done;
 	uint64_t seq; /* our Finish's request */
 	char created[VM_NAME_MAX + 1];
 	char error[512];
-	int btn_y, btn_x0[NETWIZ_NR_BTNS], btn_x1[NETWIZ_NR_BTNS];
 };
 
 static const struct tui_binding netwiz_help[] = {
@@ -235,23 +231,18 @@ static int netwiz_valid_forward(const struct form_field *f, void *opaque, char *
 
 /* ---- setup ---- */
 
-static void netwiz_field(struct form_field *f, enum form_kind kind, const char *label,
-			 const char *text, form_validator validate)
-{
-	memset(f, 0, sizeof(*f));
-	f->kind = kind;
-	f->label = label;
-	f->validate = validate;
-	if (text)
-		form_field_set_text(f, text);
-}
+static const struct wizard_ops wizard_newnet_frame_ops; /* defined after the navigation */
 
-static void netwiz_form(struct netwiz *wz, int step, struct form_field *fields, int n)
+/* Steps the mode has nothing for are passed over (the frame's skipped). */
+static bool netwiz_skipped(const void *owner, int step)
 {
-	wz->forms[step].fields = fields;
-	wz->forms[step].nr_fields = n;
-	wz->forms[step].focus = 0;
-	wz->forms[step].opaque = wz;
+	enum net_mode mode = netwiz_mode(owner);
+
+	if (step == NETWIZ_STEP_ADDRESSES)
+		return mode == NET_MODE_INTERNAL;
+	if (step == NETWIZ_STEP_FORWARDS)
+		return !netwiz_mode_has_forwards(mode);
+	return false;
 }
 
 /* Show the fields the mode uses; forward lines up to one past the last
@@ -321,7 +312,7 @@ static struct netwiz *netwiz_new(struct tui *tui)
 	if (!wz)
 		return NULL;
 	wz->tui = tui;
-	wz->button = -1;
+	wizard_frame_init(&wz->frame, &wizard_newnet_frame_ops, wz, wz->forms);
 	wz->prefilled_mode = -1;
 	wz->admin = netwiz_have_net_admin();
 	/* /proc/net/route: a small file, read at once. Without it the
@@ -331,34 +322,36 @@ static struct netwiz *netwiz_new(struct tui *tui)
 		wz->nr_routes = 0;
 	}
 
-	netwiz_field(&wz->name_f[NAME_F_NAME], FORM_TEXT, "Name", "", netwiz_valid_name);
-	netwiz_form(wz, NETWIZ_STEP_NAME, wz->name_f, NAME_NR);
+	wizard_field_init(&wz->name_f[NAME_F_NAME], FORM_TEXT, "Name", "", netwiz_valid_name);
+	wizard_frame_form(&wz->frame, NETWIZ_STEP_NAME, wz->name_f, NAME_NR);
 
-	netwiz_field(&wz->mode_f[MODE_F_MODE], FORM_CHOICE, "Mode", NULL, netwiz_valid_mode);
+	wizard_field_init(&wz->mode_f[MODE_F_MODE], FORM_CHOICE, "Mode", NULL, netwiz_valid_mode);
 	wz->mode_f[MODE_F_MODE].choices = netwiz_mode_choices;
 	wz->mode_f[MODE_F_MODE].nr_choices = NET_MODE_COUNT;
 	/* natnet: the default network is nat already; a second network is
 	 * most often for VMs that should see each other. */
 	wz->mode_f[MODE_F_MODE].choice = NET_MODE_NATNET;
-	netwiz_form(wz, NETWIZ_STEP_MODE, wz->mode_f, MODE_NR);
+	wizard_frame_form(&wz->frame, NETWIZ_STEP_MODE, wz->mode_f, MODE_NR);
 
-	netwiz_field(&wz->addr_f[ADDR_F_SUBNET], FORM_TEXT, "Subnet", "", netwiz_valid_subnet);
-	netwiz_field(&wz->addr_f[ADDR_F_DHCP_START], FORM_TEXT, "DHCP start", "",
-		     netwiz_valid_dhcp);
-	netwiz_field(&wz->addr_f[ADDR_F_DHCP_END], FORM_TEXT, "DHCP end", "", netwiz_valid_dhcp);
-	netwiz_field(&wz->addr_f[ADDR_F_BRIDGE], FORM_TEXT, "Host bridge", "br0",
-		     netwiz_valid_bridge);
-	netwiz_form(wz, NETWIZ_STEP_ADDRESSES, wz->addr_f, ADDR_NR);
+	wizard_field_init(&wz->addr_f[ADDR_F_SUBNET], FORM_TEXT, "Subnet", "", netwiz_valid_subnet);
+	wizard_field_init(&wz->addr_f[ADDR_F_DHCP_START], FORM_TEXT, "DHCP start", "",
+			  netwiz_valid_dhcp);
+	wizard_field_init(&wz->addr_f[ADDR_F_DHCP_END], FORM_TEXT, "DHCP end", "",
+			  netwiz_valid_dhcp);
+	wizard_field_init(&wz->addr_f[ADDR_F_BRIDGE], FORM_TEXT, "Host bridge", "br0",
+			  netwiz_valid_bridge);
+	wizard_frame_form(&wz->frame, NETWIZ_STEP_ADDRESSES, wz->addr_f, ADDR_NR);
 
 	for (int i = 0; i < NETWIZ_FORWARD_LINES; i++) {
 		snprintf(wz->fwd_labels[i], sizeof(wz->fwd_labels[i]), "Forward %d", i + 1);
-		netwiz_field(&wz->fwd_f[i], FORM_TEXT, wz->fwd_labels[i], "", netwiz_valid_forward);
+		wizard_field_init(&wz->fwd_f[i], FORM_TEXT, wz->fwd_labels[i], "",
+				  netwiz_valid_forward);
 	}
-	netwiz_form(wz, NETWIZ_STEP_FORWARDS, wz->fwd_f, NETWIZ_FORWARD_LINES);
+	wizard_frame_form(&wz->frame, NETWIZ_STEP_FORWARDS, wz->fwd_f, NETWIZ_FORWARD_LINES);
 
-	netwiz_field(&wz->sum_f[SUM_F_AUTOSTART], FORM_CHECK, "Autostart", NULL, NULL);
+	wizard_field_init(&wz->sum_f[SUM_F_AUTOSTART], FORM_CHECK, "Autostart", NULL, NULL);
 	wz->sum_f[SUM_F_AUTOSTART].checked = true;
-	netwiz_form(wz, NETWIZ_STEP_SUMMARY, wz->sum_f, SUM_NR);
+	wizard_frame_form(&wz->frame, NETWIZ_STEP_SUMMARY, wz->sum_f, SUM_NR);
 	netwiz_update_fields(wz);
 	return wz;
 }
@@ -392,20 +385,10 @@ static void netwiz_destroy(struct screen *scr)
 
 /* ---- navigation ---- */
 
-/* Steps the mode has nothing for are passed over. */
-static bool netwiz_skipped(const struct netwiz *wz, int step)
+static void netwiz_goto(void *owner, int step, int dir)
 {
-	enum net_mode mode = netwiz_mode(wz);
+	struct netwiz *wz = owner;
 
-	if (step == NETWIZ_STEP_ADDRESSES)
-		return mode == NET_MODE_INTERNAL;
-	if (step == NETWIZ_STEP_FORWARDS)
-		return !netwiz_mode_has_forwards(mode);
-	return false;
-}
-
-static void netwiz_goto(struct netwiz *wz, int step, int dir)
-{
 	while (step >= 0 && step < NETWIZ_NR_STEPS && netwiz_skipped(wz, step))
 		step += dir;
 	if (step < 0 || step >= NETWIZ_NR_STEPS)
@@ -413,10 +396,7 @@ static void netwiz_goto(struct netwiz *wz, int step, int dir)
 	if (step == NETWIZ_STEP_ADDRESSES)
 		netwiz_prefill(wz);
 	netwiz_update_fields(wz);
-	wz->step = step;
-	wz->button = -1;
-	if (wz->forms[step].focus < 0 || wz->forms[step].fields[wz->forms[step].focus].hidden)
-		wz->forms[step].focus = form_first(&wz->forms[step]);
+	wizard_frame_show(&wz->frame, step);
 }
 
 /* Every step valid? Else go to the first bad one. */
@@ -424,18 +404,12 @@ static bool netwiz_validate_steps(struct netwiz *wz)
 {
 	netwiz_prefill(wz);
 	netwiz_update_fields(wz);
-	for (int s = 0; s < NETWIZ_NR_STEPS; s++) {
-		if (!netwiz_skipped(wz, s) && form_validate_all(&wz->forms[s]) >= 0) {
-			wz->step = s;
-			wz->button = -1;
-			return false;
-		}
-	}
-	return true;
+	return wizard_frame_validate(&wz->frame);
 }
 
-static void netwiz_finish(struct tui *tui, struct netwiz *wz)
+static void netwiz_finish(struct tui *tui, void *owner)
 {
+	struct netwiz *wz = owner;
 	struct tui_net_request *req;
 	int r;
 
@@ -457,65 +431,19 @@ static void netwiz_finish(struct tui *tui, struct netwiz *wz)
 		snprintf(wz->error, sizeof(wz->error), "cannot ask the worker: %s", strerror(-r));
 		return;
 	}
-	wz->busy = true;
+	wz->frame.busy = true;
 }
 
-static void netwiz_next(struct tui *tui, struct netwiz *wz)
-{
-	if (wz->step == NETWIZ_STEP_SUMMARY) {
-		netwiz_finish(tui, wz);
-		return;
-	}
-	if (form_validate_all(&wz->forms[wz->step]) >= 0) {
-		wz->button = -1;
-		return;
-	}
-	netwiz_goto(wz, wz->step + 1, 1);
-}
-
-static bool netwiz_typed(const struct netwiz *wz)
-{
-	for (int s = 0; s < NETWIZ_NR_STEPS; s++)
-		if (form_changed(&wz->forms[s]))
-			return true;
-	return false;
-}
-
-static void netwiz_cancel_yes(struct tui *tui, void *opaque)
-{
-	struct screen *top = tui_top_screen(tui);
-
-	(void)opaque;
-	if (top && top->ops == &wizard_newnet_ops)
-		tui_pop_screen(tui);
-}
-
-static enum tui_result netwiz_cancel(struct tui *tui, struct netwiz *wz)
-{
-	if (!netwiz_typed(wz)) {
-		tui_pop_screen(tui);
-		return TUI_REDRAW;
-	}
-	tui_push_screen(tui, dialog_confirm_new("Cancel",
-						"Discard this new network? Nothing was created.",
-						netwiz_cancel_yes, NULL, NULL));
-	return TUI_REDRAW;
-}
-
-static enum tui_result netwiz_press(struct tui *tui, struct netwiz *wz, int button)
-{
-	switch (button) {
-	case NETWIZ_BTN_BACK:
-		netwiz_goto(wz, wz->step - 1, -1);
-		break;
-	case NETWIZ_BTN_NEXT:
-		netwiz_next(tui, wz);
-		break;
-	case NETWIZ_BTN_CANCEL:
-		return netwiz_cancel(tui, wz);
-	}
-	return TUI_REDRAW;
-}
+static const struct wizard_ops wizard_newnet_frame_ops = {
+    .what = "New Network",
+    .step_names = netwiz_step_names,
+    .nr_steps = NETWIZ_NR_STEPS,
+    .cancel_question = "Discard this new network? Nothing was created.",
+    .screen = &wizard_newnet_ops,
+    .skipped = netwiz_skipped,
+    .go = netwiz_goto,
+    .finish = netwiz_finish,
+};
 
 static enum tui_result netwiz_done(struct tui *tui, struct netwiz *wz)
 {
@@ -530,13 +458,12 @@ static enum tui_result netwiz_done(struct tui *tui, struct netwiz *wz)
 static enum tui_result netwiz_key(struct tui *tui, struct screen *scr, int key)
 {
 	struct netwiz *wz = scr->priv;
-	struct form *form;
-	enum form_key_result fr;
+	enum tui_result res;
 	int focus;
 
 	if (!wz)
 		return TUI_IGNORED;
-	if (wz->done)
+	if (wz->frame.done)
 		return netwiz_done(tui, wz);
 	if (key == NETWIZ_KEY_DONE)
 		return TUI_HANDLED;
@@ -546,96 +473,30 @@ static enum tui_result netwiz_key(struct tui *tui, struct screen *scr, int key)
 	case 12: /* Ctrl-L */
 		return TUI_IGNORED;
 	}
-	if (wz->busy) {
+	if (wz->frame.busy) {
 		tui_status(tui, TUI_STATUS_INFO, "creating network '%s'...", wz->name_f[0].text);
 		return TUI_HANDLED;
 	}
-	form = &wz->forms[wz->step];
-	switch (key) {
-	case 27:
-		return netwiz_cancel(tui, wz);
-	case KEY_NPAGE:
-		netwiz_next(tui, wz);
-		return TUI_REDRAW;
-	case KEY_PPAGE:
-		netwiz_goto(wz, wz->step - 1, -1);
-		return TUI_REDRAW;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		if (wz->button >= 0)
-			return netwiz_press(tui, wz, wz->button);
-		netwiz_next(tui, wz);
-		return TUI_REDRAW;
-	}
-
-	if (wz->button >= 0) {
-		switch (key) {
-		case '\t':
-		case KEY_RIGHT:
-		case KEY_DOWN:
-			if (++wz->button == NETWIZ_NR_BTNS) {
-				wz->button = -1;
-				form->focus = form_first(form);
-			}
-			return TUI_REDRAW;
-		case KEY_BTAB:
-		case KEY_LEFT:
-		case KEY_UP:
-			if (--wz->button < 0) {
-				wz->button = -1;
-				form->focus = form_last(form);
-			}
-			return TUI_REDRAW;
-		case ' ':
-			return netwiz_press(tui, wz, wz->button);
-		}
-		return TUI_HANDLED;
-	}
-
-	focus = form->focus;
-	fr = form_key(form, key);
-	switch (fr) {
-	case FORM_KEY_WRAP_NEXT:
-		wz->button = NETWIZ_BTN_NEXT;
-		return TUI_REDRAW;
-	case FORM_KEY_WRAP_PREV:
-		wz->button = NETWIZ_BTN_CANCEL;
-		return TUI_REDRAW;
-	case FORM_KEY_IGNORED:
-		/* Letters must not reach the global keys (q quits). */
-		return key < KEY_MIN ? TUI_HANDLED : TUI_IGNORED;
-	case FORM_KEY_EDITED:
-		if (wz->step == NETWIZ_STEP_ADDRESSES && focus == ADDR_F_SUBNET)
+	focus = wz->forms[wz->frame.step].focus;
+	switch (wizard_frame_key(tui, &wz->frame, key, &res)) {
+	case WIZARD_KEY_EDITED:
+		if (wz->frame.step == NETWIZ_STEP_ADDRESSES && focus == ADDR_F_SUBNET)
 			netwiz_subnet_edited(wz);
 		netwiz_update_fields(wz);
 		return TUI_REDRAW;
-	default:
+	case WIZARD_KEY_FORM:
 		netwiz_update_fields(wz);
 		return TUI_REDRAW;
+	default:
+		return res;
 	}
 }
 
 static enum tui_result netwiz_mouse(struct tui *tui, struct screen *scr, const MEVENT *ev)
 {
 	struct netwiz *wz = scr->priv;
-	int i;
 
-	if (!wz || wz->busy || !(ev->bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
-		return TUI_HANDLED;
-	if (ev->y == wz->btn_y) {
-		for (int b = 0; b < NETWIZ_NR_BTNS; b++)
-			if (ev->x >= wz->btn_x0[b] && ev->x < wz->btn_x1[b])
-				return netwiz_press(tui, wz, b);
-		return TUI_HANDLED;
-	}
-	i = form_field_at(&wz->forms[wz->step], ev->y);
-	if (i >= 0) {
-		wz->button = -1;
-		form_focus(&wz->forms[wz->step], i);
-		return TUI_REDRAW;
-	}
-	return TUI_HANDLED;
+	return wz ? wizard_frame_mouse(tui, &wz->frame, ev) : TUI_HANDLED;
 }
 
 /* ---- drawing ---- */
@@ -645,9 +506,9 @@ static void netwiz_check_reply(struct tui *tui, struct netwiz *wz)
 {
 	const struct tui_net_reply *r = &tui->model.net_reply;
 
-	if (!wz->busy || r->seq != wz->seq)
+	if (!wz->frame.busy || r->seq != wz->seq)
 		return;
-	wz->busy = false;
+	wz->frame.busy = false;
 	/* Created but not started (rc 0, error says why) is still created:
 	 * the wizard's job is done, the status line tells the rest. */
 	if (r->rc) {
@@ -655,7 +516,7 @@ static void netwiz_check_reply(struct tui *tui, struct netwiz *wz)
 		return;
 	}
 	snprintf(wz->created, sizeof(wz->created), "%s", r->name);
-	wz->done = true;
+	wz->frame.done = true;
 	ungetch(NETWIZ_KEY_DONE);
 	tui_wake(tui);
 }
@@ -702,18 +563,6 @@ static int netwiz_draw_table(struct tui *tui, struct netwiz *wz, WINDOW *win, in
 	return y;
 }
 
-static int netwiz_summary_line(WINDOW *win, int y, int x, int w, const char *label,
-			       const char *value)
-{
-	if (y >= getmaxy(win) - 3)
-		return y;
-	wattrset(win, theme_attr(THEME_DIM));
-	tui_put(win, y, x + 2, 14, label, true);
-	wattrset(win, theme_attr(THEME_NORMAL));
-	tui_put(win, y, x + 16, w - 16, value, false);
-	return y + 1;
-}
-
 static int netwiz_draw_summary(struct netwiz *wz, WINDOW *win, int y, int x, int w)
 {
 	enum net_mode mode = netwiz_mode(wz);
@@ -722,28 +571,28 @@ static int netwiz_draw_summary(struct netwiz *wz, WINDOW *win, int y, int x, int
 	char buf[256];
 
 	netwiz_build(wz, NETWIZ_FORWARD_LINES, &cfg);
-	y = netwiz_summary_line(win, y, x, w, "Name", cfg.name);
-	y = netwiz_summary_line(win, y, x, w, "Mode", net_mode_name(mode));
+	y = wizard_summary_line(win, y, x, w, "Name", cfg.name);
+	y = wizard_summary_line(win, y, x, w, "Mode", net_mode_name(mode));
 	snprintf(buf, sizeof(buf), "host %s, other VMs %s, outside %s; from outside: %s", reach[0],
 		 reach[1], reach[2], reach[3]);
-	y = netwiz_summary_line(win, y, x, w, "Reaches", buf);
+	y = wizard_summary_line(win, y, x, w, "Reaches", buf);
 	if (netwiz_mode_has_subnet(mode)) {
-		y = netwiz_summary_line(win, y, x, w, "Subnet", cfg.subnet);
+		y = wizard_summary_line(win, y, x, w, "Subnet", cfg.subnet);
 		if (cfg.dhcp_start[0])
 			snprintf(buf, sizeof(buf), "%s - %s", cfg.dhcp_start, cfg.dhcp_end);
 		else
 			snprintf(buf, sizeof(buf), "%s",
 				 mode == NET_MODE_HOSTONLY ? "none" : "the default");
-		y = netwiz_summary_line(win, y, x, w, "DHCP", buf);
+		y = wizard_summary_line(win, y, x, w, "DHCP", buf);
 	}
 	if (mode == NET_MODE_BRIDGED)
-		y = netwiz_summary_line(win, y, x, w, "Host bridge", cfg.bridge);
+		y = wizard_summary_line(win, y, x, w, "Host bridge", cfg.bridge);
 	if (netwiz_mode_has_forwards(mode)) {
 		if (!cfg.nr_forwards)
-			y = netwiz_summary_line(win, y, x, w, "Port forwards", "none");
+			y = wizard_summary_line(win, y, x, w, "Port forwards", "none");
 		for (int i = 0; i < cfg.nr_forwards; i++) {
 			netcfg_format_forward(&cfg.forwards[i], buf, sizeof(buf));
-			y = netwiz_summary_line(win, y, x, w, i ? "" : "Port forwards", buf);
+			y = wizard_summary_line(win, y, x, w, i ? "" : "Port forwards", buf);
 		}
 	}
 	return y;
@@ -751,7 +600,7 @@ static int netwiz_draw_summary(struct netwiz *wz, WINDOW *win, int y, int x, int
 
 static const char *netwiz_intro(const struct netwiz *wz)
 {
-	switch (wz->step) {
+	switch (wz->frame.step) {
 	case NETWIZ_STEP_NAME:
 		return "Letters, digits, '.', '_' and '-'; up to 64 characters.";
 	case NETWIZ_STEP_MODE:
@@ -774,46 +623,26 @@ static void netwiz_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 	struct netwiz *wz = scr->priv;
 	struct form *form;
 	int rows, cols, x = 2, w, y;
-	char title[128];
 
 	if (!wz)
 		return;
 	netwiz_check_reply(tui, wz);
-	form = &wz->forms[wz->step];
+	form = &wz->forms[wz->frame.step];
 	getmaxyx(win, rows, cols);
-	werase(win);
-	snprintf(title, sizeof(title), "New Network - step %d of %d: %s", wz->step + 1,
-		 NETWIZ_NR_STEPS, netwiz_step_names[wz->step]);
-	tui_draw_box(tui, win, 0, 0, rows, cols, title);
+	wizard_frame_draw_top(tui, &wz->frame, win);
 	w = cols - 4;
 
-	for (int s = 0, cx = x; s < NETWIZ_NR_STEPS; s++) {
-		int n = (int)strlen(netwiz_step_names[s]);
-
-		if (cx + n + 3 > cols - 2)
-			break;
-		wattrset(win, theme_attr(s == wz->step				 ? THEME_SELECTED
-					 : netwiz_skipped(wz, s) || s > wz->step ? THEME_DIM
-										 : THEME_NORMAL));
-		mvwaddstr(win, 1, cx, netwiz_step_names[s]);
-		cx += n;
-		wattrset(win, theme_attr(THEME_DIM));
-		if (s + 1 < NETWIZ_NR_STEPS)
-			mvwaddstr(win, 1, cx, tui->utf8 ? " \u203a " : " > ");
-		cx += 3;
-	}
-	wattrset(win, theme_attr(THEME_DIM));
 	y = 3;
 	tui_put(win, y, x, w, netwiz_intro(wz), false);
 	y += 2;
-	if (wz->step == NETWIZ_STEP_SUMMARY)
+	if (wz->frame.step == NETWIZ_STEP_SUMMARY)
 		y = netwiz_draw_summary(wz, win, y, x, w) + 1;
-	y += form_draw(win, form, y, x, w, 16, wz->button < 0 && !wz->busy, tui->utf8);
-	if (wz->step == NETWIZ_STEP_MODE)
+	y += form_draw(win, form, y, x, w, 16, wz->frame.button < 0 && !wz->frame.busy, tui->utf8);
+	if (wz->frame.step == NETWIZ_STEP_MODE)
 		netwiz_draw_table(tui, wz, win, y + 1, x, w);
-	if (wz->step == NETWIZ_STEP_SUMMARY && y < rows - 3) {
+	if (wz->frame.step == NETWIZ_STEP_SUMMARY && y < rows - 3) {
 		y++;
-		if (wz->busy) {
+		if (wz->frame.busy) {
 			wattrset(win, theme_attr(THEME_STATE_TRANSIENT));
 			tui_put(win, y, x, w, "Creating the network...", false);
 		} else if (wz->error[0]) {
@@ -827,29 +656,7 @@ static void netwiz_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 		}
 	}
 
-	{
-		static const char *const labels[NETWIZ_NR_BTNS] = {"Back", "Next", "Cancel"};
-		int bx = x;
-
-		wz->btn_y = rows - 2;
-		for (int b = 0; b < NETWIZ_NR_BTNS; b++) {
-			const char *l = labels[b];
-			char buf[24];
-			bool dis = (b == NETWIZ_BTN_BACK && wz->step == 0) || wz->busy;
-
-			if (b == NETWIZ_BTN_NEXT && wz->step == NETWIZ_STEP_SUMMARY)
-				l = "Finish";
-			snprintf(buf, sizeof(buf), "[ %s ]", l);
-			wattrset(win, theme_attr(wz->button == b ? THEME_SELECTED
-						 : dis		 ? THEME_DIM
-								 : THEME_NORMAL));
-			mvwaddstr(win, wz->btn_y, bx, buf);
-			wz->btn_x0[b] = bx;
-			wz->btn_x1[b] = bx + (int)strlen(buf);
-			bx += (int)strlen(buf) + 2;
-		}
-		wattrset(win, theme_attr(THEME_NORMAL));
-	}
+	wizard_frame_draw_buttons(&wz->frame, win, x);
 }
 
 static const struct keybar_item *netwiz_keybar_items(struct tui *tui, struct screen *scr)
@@ -857,7 +664,7 @@ static const struct keybar_item *netwiz_keybar_items(struct tui *tui, struct scr
 	struct netwiz *wz = scr->priv;
 
 	(void)tui;
-	return wz && wz->step == NETWIZ_STEP_SUMMARY ? netwiz_keybar_summary : netwiz_keybar;
+	return wz && wz->frame.step == NETWIZ_STEP_SUMMARY ? netwiz_keybar_summary : netwiz_keybar;
 }
 
 const struct screen_ops wizard_newnet_ops = {

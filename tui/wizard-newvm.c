@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "tui.h"
 #include "wizard-check.h"
+#include "wizard.h"
 
 enum wizard_step {
 	WIZARD_STEP_NAME,
@@ -54,8 +55,6 @@ enum { DISPLAY_DEFAULT, DISPLAY_OTHER, DISPLAY_NONE };
 static const char *const wizard_display_choices[] = {"VNC 1024x768", "VNC, other size",
 						     "none (serial console only)"};
 
-enum wizard_button { WIZARD_BTN_BACK, WIZARD_BTN_NEXT, WIZARD_BTN_CANCEL, WIZARD_NR_BTNS };
-
 /* Sent to ourselves (ungetch) when the worker's answer shows up in a draw,
  * so the screen is popped from a key handler, never from inside a draw. */
 #define WIZARD_KEY_DONE (KEY_MAX + 0x57)
@@ -63,7 +62,7 @@ enum wizard_button { WIZARD_BTN_BACK, WIZARD_BTN_NEXT, WIZARD_BTN_CANCEL, WIZARD
 struct wizard {
 	struct tui *tui;
 	struct wizard_host host;
-	int step;
+	struct wizard_frame frame; /* step, buttons; its forms are forms[] */
 	struct form forms[WIZARD_NR_STEPS];
 	struct form_field name_f[NAME_NR], boot_f[BOOT_NR], res_f[RES_NR], stor_f[STOR_NR],
 	    net_f[NET_NR], sum_f[SUM_NR];
@@ -73,9 +72,6 @@ struct wizard {
 	char net_ids[WIZARD_MAX_NETS + 1][VM_NAME_MAX + 1];
 	const char *net_choices[WIZARD_MAX_NETS + 1];
 	bool net_chosen; /* a choice was made (preselected or by the user) */
-	int button; /* focused button, -1: a field */
-	bool busy;  /* Finish sent, waiting for the worker */
-	bool done;  /* created: pop at the next key */
 	char created[VM_NAME_MAX + 1];
 	char error[512]; /* the driver's refusal, shown on the summary */
 	/* The summary's preview of what define creates (domain XML on a
@@ -83,8 +79,6 @@ struct wizard {
 	uint64_t preview_seq;
 	int preview_top;
 	int preview_rows; /* lines that fit, from the last draw */
-	/* Where the buttons were drawn (window coordinates), for clicks. */
-	int btn_y, btn_x0[WIZARD_NR_BTNS], btn_x1[WIZARD_NR_BTNS];
 };
 
 static const struct tui_binding wizard_help[] = {
@@ -201,24 +195,7 @@ static int wizard_valid_disk_path(const struct form_field *f, void *opaque, char
 
 /* ---- setup ---- */
 
-static void wizard_field(struct form_field *f, enum form_kind kind, const char *label,
-			 const char *text, form_validator validate)
-{
-	memset(f, 0, sizeof(*f));
-	f->kind = kind;
-	f->label = label;
-	f->validate = validate;
-	if (text)
-		form_field_set_text(f, text);
-}
-
-static void wizard_form(struct wizard *wz, int step, struct form_field *fields, int n)
-{
-	wz->forms[step].fields = fields;
-	wz->forms[step].nr_fields = n;
-	wz->forms[step].focus = 0;
-	wz->forms[step].opaque = wz;
-}
+static const struct wizard_ops wizard_newvm_frame_ops; /* defined after the navigation */
 
 /* Show the storage fields the chosen kind needs. */
 static void wizard_storage_update(struct wizard *wz)
@@ -278,7 +255,7 @@ static struct wizard *wizard_new(struct tui *tui)
 	if (!wz)
 		return NULL;
 	wz->tui = tui;
-	wz->button = -1;
+	wizard_frame_init(&wz->frame, &wizard_newvm_frame_ops, wz, wz->forms);
 	wizard_host_probe(&wz->host);
 	/* The sampler's figures when it has them, so the header agrees. */
 	pthread_mutex_lock(&tui->model.lock);
@@ -289,43 +266,44 @@ static struct wizard *wizard_new(struct tui *tui)
 	snprintf(mem, sizeof(mem), "%d",
 		 wz->host.mem_bytes && wz->host.mem_bytes < (512ULL << 20) ? 64 : 256);
 
-	wizard_field(&wz->name_f[NAME_F_NAME], FORM_TEXT, "Name", "", wizard_valid_name);
-	wizard_form(wz, WIZARD_STEP_NAME, wz->name_f, NAME_NR);
+	wizard_field_init(&wz->name_f[NAME_F_NAME], FORM_TEXT, "Name", "", wizard_valid_name);
+	wizard_frame_form(&wz->frame, WIZARD_STEP_NAME, wz->name_f, NAME_NR);
 
-	wizard_field(&wz->boot_f[BOOT_F_KERNEL], FORM_TEXT, "Kernel", "", wizard_valid_kernel);
-	wizard_field(&wz->boot_f[BOOT_F_INITRD], FORM_TEXT, "Initrd", "", wizard_valid_initrd);
-	wizard_field(&wz->boot_f[BOOT_F_CMDLINE], FORM_TEXT, "Command line", "console=ttyS0",
-		     wizard_valid_cmdline);
-	wizard_form(wz, WIZARD_STEP_BOOT, wz->boot_f, BOOT_NR);
+	wizard_field_init(&wz->boot_f[BOOT_F_KERNEL], FORM_TEXT, "Kernel", "", wizard_valid_kernel);
+	wizard_field_init(&wz->boot_f[BOOT_F_INITRD], FORM_TEXT, "Initrd", "", wizard_valid_initrd);
+	wizard_field_init(&wz->boot_f[BOOT_F_CMDLINE], FORM_TEXT, "Command line", "console=ttyS0",
+			  wizard_valid_cmdline);
+	wizard_frame_form(&wz->frame, WIZARD_STEP_BOOT, wz->boot_f, BOOT_NR);
 
-	wizard_field(&wz->res_f[RES_F_CPUS], FORM_NUMBER, "vCPUs", "1", wizard_valid_cpus);
+	wizard_field_init(&wz->res_f[RES_F_CPUS], FORM_NUMBER, "vCPUs", "1", wizard_valid_cpus);
 	wz->res_f[RES_F_CPUS].num_min = 1;
 	wz->res_f[RES_F_CPUS].num_max = WIZARD_MAX_VCPUS;
-	wizard_field(&wz->res_f[RES_F_MEMORY], FORM_TEXT, "Memory", mem, wizard_valid_memory);
-	wizard_field(&wz->res_f[RES_F_DISPLAY], FORM_CHOICE, "Display", NULL, NULL);
+	wizard_field_init(&wz->res_f[RES_F_MEMORY], FORM_TEXT, "Memory", mem, wizard_valid_memory);
+	wizard_field_init(&wz->res_f[RES_F_DISPLAY], FORM_CHOICE, "Display", NULL, NULL);
 	wz->res_f[RES_F_DISPLAY].choices = wizard_display_choices;
 	wz->res_f[RES_F_DISPLAY].nr_choices = 3;
-	wizard_field(&wz->res_f[RES_F_RESOLUTION], FORM_TEXT, "Resolution", "1280x800",
-		     wizard_valid_resolution);
-	wizard_form(wz, WIZARD_STEP_RESOURCES, wz->res_f, RES_NR);
+	wizard_field_init(&wz->res_f[RES_F_RESOLUTION], FORM_TEXT, "Resolution", "1280x800",
+			  wizard_valid_resolution);
+	wizard_frame_form(&wz->frame, WIZARD_STEP_RESOURCES, wz->res_f, RES_NR);
 	wizard_display_update(wz);
 
-	wizard_field(&wz->stor_f[STOR_F_KIND], FORM_CHOICE, "Disk", NULL, NULL);
+	wizard_field_init(&wz->stor_f[STOR_F_KIND], FORM_CHOICE, "Disk", NULL, NULL);
 	wz->stor_f[STOR_F_KIND].choices = wizard_storage_choices;
 	wz->stor_f[STOR_F_KIND].nr_choices = 3;
-	wizard_field(&wz->stor_f[STOR_F_SIZE], FORM_TEXT, "Size", "1G", wizard_valid_disk_size);
-	wizard_field(&wz->stor_f[STOR_F_PATH], FORM_TEXT, "Image", "", wizard_valid_disk_path);
-	wizard_field(&wz->stor_f[STOR_F_READONLY], FORM_CHECK, "Read-only", NULL, NULL);
-	wizard_form(wz, WIZARD_STEP_STORAGE, wz->stor_f, STOR_NR);
+	wizard_field_init(&wz->stor_f[STOR_F_SIZE], FORM_TEXT, "Size", "1G",
+			  wizard_valid_disk_size);
+	wizard_field_init(&wz->stor_f[STOR_F_PATH], FORM_TEXT, "Image", "", wizard_valid_disk_path);
+	wizard_field_init(&wz->stor_f[STOR_F_READONLY], FORM_CHECK, "Read-only", NULL, NULL);
+	wizard_frame_form(&wz->frame, WIZARD_STEP_STORAGE, wz->stor_f, STOR_NR);
 	wizard_storage_update(wz);
 
-	wizard_field(&wz->net_f[NET_F_NET], FORM_CHOICE, "Network", NULL, NULL);
-	wizard_form(wz, WIZARD_STEP_NETWORK, wz->net_f, NET_NR);
+	wizard_field_init(&wz->net_f[NET_F_NET], FORM_CHOICE, "Network", NULL, NULL);
+	wizard_frame_form(&wz->frame, WIZARD_STEP_NETWORK, wz->net_f, NET_NR);
 	wizard_network_update(wz);
 
-	wizard_field(&wz->sum_f[SUM_F_START], FORM_CHECK, "Start now", NULL, NULL);
+	wizard_field_init(&wz->sum_f[SUM_F_START], FORM_CHECK, "Start now", NULL, NULL);
 	wz->sum_f[SUM_F_START].checked = true;
-	wizard_form(wz, WIZARD_STEP_SUMMARY, wz->sum_f, SUM_NR);
+	wizard_frame_form(&wz->frame, WIZARD_STEP_SUMMARY, wz->sum_f, SUM_NR);
 	return wz;
 }
 
@@ -359,19 +337,6 @@ static void wizard_abs_path(const char *in, char *out, size_t len)
 		snprintf(out, len, "%s", buf);
 	else
 		snprintf(out, len, "%s", in);
-}
-
-/* Every step valid? Else go to the first bad one. */
-static bool wizard_validate_steps(struct wizard *wz)
-{
-	for (int s = 0; s < WIZARD_NR_STEPS; s++) {
-		if (form_validate_all(&wz->forms[s]) >= 0) {
-			wz->step = s;
-			wz->button = -1;
-			return false;
-		}
-	}
-	return true;
 }
 
 /* The request the fields describe (they were validated). */
@@ -439,13 +404,14 @@ static void wizard_request_preview(struct wizard *wz)
 	free(req);
 }
 
-static void wizard_finish(struct tui *tui, struct wizard *wz)
+static void wizard_finish(struct tui *tui, void *owner)
 {
+	struct wizard *wz = owner;
 	struct tui_define_request *req;
 	int r;
 
 	wz->error[0] = '\0';
-	if (!wizard_validate_steps(wz))
+	if (!wizard_frame_validate(&wz->frame))
 		return;
 	req = calloc(1, sizeof(*req));
 	if (!req) {
@@ -459,83 +425,36 @@ static void wizard_finish(struct tui *tui, struct wizard *wz)
 		snprintf(wz->error, sizeof(wz->error), "cannot ask the worker: %s", strerror(-r));
 		return;
 	}
-	wz->busy = true;
+	wz->frame.busy = true;
 }
 
 /* ---- navigation ---- */
 
-static void wizard_goto(struct wizard *wz, int step)
+/* The frame's go: steps are never skipped here, so dir is not needed. */
+static void wizard_goto(void *owner, int step, int dir)
 {
+	struct wizard *wz = owner;
+
+	(void)dir;
 	if (step < 0 || step >= WIZARD_NR_STEPS)
 		return;
 	/* Networks may have come or gone since the wizard opened. */
 	if (step == WIZARD_STEP_NETWORK)
 		wizard_network_update(wz);
-	wz->step = step;
-	wz->button = -1;
+	wizard_frame_show(&wz->frame, step);
 	if (step == WIZARD_STEP_SUMMARY)
 		wizard_request_preview(wz);
-	if (wz->forms[step].focus < 0 || wz->forms[step].fields[wz->forms[step].focus].hidden)
-		wz->forms[step].focus = form_first(&wz->forms[step]);
 }
 
-static void wizard_next(struct tui *tui, struct wizard *wz)
-{
-	if (wz->step == WIZARD_STEP_SUMMARY) {
-		wizard_finish(tui, wz);
-		return;
-	}
-	/* A step with an error stays, its first bad field focused. */
-	if (form_validate_all(&wz->forms[wz->step]) >= 0) {
-		wz->button = -1;
-		return;
-	}
-	wizard_goto(wz, wz->step + 1);
-}
-
-static bool wizard_typed(const struct wizard *wz)
-{
-	for (int s = 0; s < WIZARD_NR_STEPS; s++)
-		if (form_changed(&wz->forms[s]))
-			return true;
-	return false;
-}
-
-static void wizard_cancel_yes(struct tui *tui, void *opaque)
-{
-	struct screen *top = tui_top_screen(tui);
-
-	(void)opaque;
-	if (top && top->ops == &wizard_newvm_ops)
-		tui_pop_screen(tui);
-}
-
-static enum tui_result wizard_cancel(struct tui *tui, struct wizard *wz)
-{
-	if (!wizard_typed(wz)) {
-		tui_pop_screen(tui);
-		return TUI_REDRAW;
-	}
-	tui_push_screen(tui,
-			dialog_confirm_new("Cancel", "Discard this new VM? Nothing was created.",
-					   wizard_cancel_yes, NULL, NULL));
-	return TUI_REDRAW;
-}
-
-static enum tui_result wizard_press(struct tui *tui, struct wizard *wz, int button)
-{
-	switch (button) {
-	case WIZARD_BTN_BACK:
-		wizard_goto(wz, wz->step - 1);
-		break;
-	case WIZARD_BTN_NEXT:
-		wizard_next(tui, wz);
-		break;
-	case WIZARD_BTN_CANCEL:
-		return wizard_cancel(tui, wz);
-	}
-	return TUI_REDRAW;
-}
+static const struct wizard_ops wizard_newvm_frame_ops = {
+    .what = "New VM",
+    .step_names = wizard_step_names,
+    .nr_steps = WIZARD_NR_STEPS,
+    .cancel_question = "Discard this new VM? Nothing was created.",
+    .screen = &wizard_newvm_ops,
+    .go = wizard_goto,
+    .finish = wizard_finish,
+};
 
 static enum tui_result wizard_done(struct tui *tui, struct wizard *wz)
 {
@@ -550,12 +469,11 @@ static enum tui_result wizard_done(struct tui *tui, struct wizard *wz)
 static enum tui_result wizard_key(struct tui *tui, struct screen *scr, int key)
 {
 	struct wizard *wz = scr->priv;
-	struct form *form;
-	enum form_key_result fr;
+	enum tui_result res;
 
 	if (!wz)
 		return TUI_IGNORED;
-	if (wz->done)
+	if (wz->frame.done)
 		return wizard_done(tui, wz);
 	if (key == WIZARD_KEY_DONE)
 		return TUI_HANDLED;
@@ -565,11 +483,11 @@ static enum tui_result wizard_key(struct tui *tui, struct screen *scr, int key)
 	case 12: /* Ctrl-L */
 		return TUI_IGNORED;
 	}
-	if (wz->busy) {
+	if (wz->frame.busy) {
 		tui_status(tui, TUI_STATUS_INFO, "creating VM '%s'...", wz->name_f[0].text);
 		return TUI_HANDLED;
 	}
-	if (wz->step == WIZARD_STEP_SUMMARY && (key == '[' || key == ']')) {
+	if (wz->frame.step == WIZARD_STEP_SUMMARY && (key == '[' || key == ']')) {
 		int page = wz->preview_rows > 1 ? wz->preview_rows - 1 : 1;
 
 		wz->preview_top += key == ']' ? page : -page;
@@ -577,91 +495,24 @@ static enum tui_result wizard_key(struct tui *tui, struct screen *scr, int key)
 			wz->preview_top = 0;
 		return TUI_REDRAW; /* the draw clamps the end */
 	}
-	form = &wz->forms[wz->step];
-	switch (key) {
-	case 27:
-		return wizard_cancel(tui, wz);
-	case KEY_NPAGE:
-		wizard_next(tui, wz);
-		return TUI_REDRAW;
-	case KEY_PPAGE:
-		wizard_goto(wz, wz->step - 1);
-		return TUI_REDRAW;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		if (wz->button >= 0)
-			return wizard_press(tui, wz, wz->button);
-		wizard_next(tui, wz);
-		return TUI_REDRAW;
-	}
-
-	if (wz->button >= 0) {
-		/* On the buttons: Tab and arrows move along them, then back
-		 * into the form. */
-		switch (key) {
-		case '\t':
-		case KEY_RIGHT:
-		case KEY_DOWN:
-			if (++wz->button == WIZARD_NR_BTNS) {
-				wz->button = -1;
-				form->focus = form_first(form);
-			}
-			return TUI_REDRAW;
-		case KEY_BTAB:
-		case KEY_LEFT:
-		case KEY_UP:
-			if (--wz->button < 0) {
-				wz->button = -1;
-				form->focus = form_last(form);
-			}
-			return TUI_REDRAW;
-		case ' ':
-			return wizard_press(tui, wz, wz->button);
-		}
-		return TUI_HANDLED;
-	}
-
-	fr = form_key(form, key);
-	switch (fr) {
-	case FORM_KEY_WRAP_NEXT:
-		wz->button = WIZARD_BTN_NEXT;
-		return TUI_REDRAW;
-	case FORM_KEY_WRAP_PREV:
-		wz->button = WIZARD_BTN_CANCEL;
-		return TUI_REDRAW;
-	case FORM_KEY_IGNORED:
-		/* Letters must not reach the global keys (q quits). */
-		return key < KEY_MIN ? TUI_HANDLED : TUI_IGNORED;
-	default:
-		if (wz->step == WIZARD_STEP_STORAGE)
+	switch (wizard_frame_key(tui, &wz->frame, key, &res)) {
+	case WIZARD_KEY_EDITED:
+	case WIZARD_KEY_FORM:
+		if (wz->frame.step == WIZARD_STEP_STORAGE)
 			wizard_storage_update(wz);
-		if (wz->step == WIZARD_STEP_RESOURCES)
+		if (wz->frame.step == WIZARD_STEP_RESOURCES)
 			wizard_display_update(wz);
 		return TUI_REDRAW;
+	default:
+		return res;
 	}
 }
 
 static enum tui_result wizard_mouse(struct tui *tui, struct screen *scr, const MEVENT *ev)
 {
 	struct wizard *wz = scr->priv;
-	int i;
 
-	if (!wz || wz->busy || !(ev->bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
-		return TUI_HANDLED;
-	if (ev->y == wz->btn_y) {
-		for (int b = 0; b < WIZARD_NR_BTNS; b++)
-			if (ev->x >= wz->btn_x0[b] && ev->x < wz->btn_x1[b])
-				return wizard_press(tui, wz, b);
-		return TUI_HANDLED;
-	}
-	i = form_field_at(&wz->forms[wz->step], ev->y);
-	if (i >= 0) {
-		wz->button = -1;
-		form_focus(&wz->forms[wz->step], i);
-		return TUI_REDRAW;
-	}
-	return TUI_HANDLED;
+	return wz ? wizard_frame_mouse(tui, &wz->frame, ev) : TUI_HANDLED;
 }
 
 /* ---- drawing ---- */
@@ -671,30 +522,17 @@ static void wizard_check_reply(struct tui *tui, struct wizard *wz)
 {
 	const struct tui_define_reply *dr = &tui->model.define;
 
-	if (!wz->busy || !dr->ready || strcmp(dr->name, wz->name_f[NAME_F_NAME].text))
+	if (!wz->frame.busy || !dr->ready || strcmp(dr->name, wz->name_f[NAME_F_NAME].text))
 		return;
-	wz->busy = false;
+	wz->frame.busy = false;
 	if (dr->rc) {
 		snprintf(wz->error, sizeof(wz->error), "%s", dr->error);
 		return;
 	}
 	snprintf(wz->created, sizeof(wz->created), "%s", dr->name);
-	wz->done = true;
+	wz->frame.done = true;
 	ungetch(WIZARD_KEY_DONE);
 	tui_wake(tui);
-}
-
-/* One summary line: "  Label     value". */
-static int wizard_summary_line(WINDOW *win, int y, int x, int w, const char *label,
-			       const char *value)
-{
-	if (y >= getmaxy(win) - 3)
-		return y;
-	wattrset(win, theme_attr(THEME_DIM));
-	tui_put(win, y, x + 2, 14, label, true);
-	wattrset(win, theme_attr(THEME_NORMAL));
-	tui_put(win, y, x + 16, w - 16, value, false);
-	return y + 1;
 }
 
 static int wizard_draw_summary(struct wizard *wz, WINDOW *win, int y, int x, int w)
@@ -811,53 +649,31 @@ static void wizard_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 	struct wizard *wz = scr->priv;
 	struct form *form;
 	int rows, cols, x = 2, w, y;
-	char title[128];
 
 	if (!wz)
 		return;
 	wizard_check_reply(tui, wz);
-	form = &wz->forms[wz->step];
+	form = &wz->forms[wz->frame.step];
 	getmaxyx(win, rows, cols);
-	werase(win);
-	snprintf(title, sizeof(title), "New VM - step %d of %d: %s", wz->step + 1, WIZARD_NR_STEPS,
-		 wizard_step_names[wz->step]);
-	tui_draw_box(tui, win, 0, 0, rows, cols, title);
+	wizard_frame_draw_top(tui, &wz->frame, win);
 	w = cols - 4;
 
-	/* The steps, the current one highlighted: where am I, what's left. */
-	wmove(win, 1, x);
-	for (int s = 0, cx = x; s < WIZARD_NR_STEPS; s++) {
-		int n = (int)strlen(wizard_step_names[s]);
-
-		if (cx + n + 3 > cols - 2)
-			break;
-		wattrset(win, theme_attr(s == wz->step	? THEME_SELECTED
-					 : s < wz->step ? THEME_NORMAL
-							: THEME_DIM));
-		mvwaddstr(win, 1, cx, wizard_step_names[s]);
-		cx += n;
-		wattrset(win, theme_attr(THEME_DIM));
-		if (s + 1 < WIZARD_NR_STEPS)
-			mvwaddstr(win, 1, cx, tui->utf8 ? " \u203a " : " > ");
-		cx += 3;
-	}
-	wattrset(win, theme_attr(THEME_DIM));
 	y = 3;
-	if (wz->step == WIZARD_STEP_RESOURCES) {
+	if (wz->frame.step == WIZARD_STEP_RESOURCES) {
 		char host[96];
 
 		wizard_host_describe(&wz->host, host, sizeof(host));
 		tui_put(win, y, x, w, host, false);
-	} else if (wizard_step_intro[wz->step]) {
-		tui_put(win, y, x, w, wizard_step_intro[wz->step], false);
+	} else if (wizard_step_intro[wz->frame.step]) {
+		tui_put(win, y, x, w, wizard_step_intro[wz->frame.step], false);
 	}
 	y += 2;
-	if (wz->step == WIZARD_STEP_SUMMARY)
+	if (wz->frame.step == WIZARD_STEP_SUMMARY)
 		y = wizard_draw_summary(wz, win, y, x, w) + 1;
-	y += form_draw(win, form, y, x, w, 16, wz->button < 0 && !wz->busy, tui->utf8);
-	if (wz->step == WIZARD_STEP_SUMMARY && y < rows - 3) {
+	y += form_draw(win, form, y, x, w, 16, wz->frame.button < 0 && !wz->frame.busy, tui->utf8);
+	if (wz->frame.step == WIZARD_STEP_SUMMARY && y < rows - 3) {
 		y++;
-		if (wz->busy) {
+		if (wz->frame.busy) {
 			wattrset(win, theme_attr(THEME_STATE_TRANSIENT));
 			tui_put(win, y, x, w, "Creating the VM...", false);
 		} else if (wz->error[0]) {
@@ -867,30 +683,7 @@ static void wizard_draw(struct tui *tui, struct screen *scr, WINDOW *win)
 		y = wizard_draw_preview(tui, wz, win, y + 2, x, w, rows - 3);
 	}
 
-	/* Buttons on the last line inside the box. */
-	{
-		static const char *const labels[WIZARD_NR_BTNS] = {"Back", "Next", "Cancel"};
-		int bx = x;
-
-		wz->btn_y = rows - 2;
-		for (int b = 0; b < WIZARD_NR_BTNS; b++) {
-			const char *l = labels[b];
-			char buf[24];
-			bool dis = (b == WIZARD_BTN_BACK && wz->step == 0) || wz->busy;
-
-			if (b == WIZARD_BTN_NEXT && wz->step == WIZARD_STEP_SUMMARY)
-				l = "Finish";
-			snprintf(buf, sizeof(buf), "[ %s ]", l);
-			wattrset(win, theme_attr(wz->button == b ? THEME_SELECTED
-						 : dis		 ? THEME_DIM
-								 : THEME_NORMAL));
-			mvwaddstr(win, wz->btn_y, bx, buf);
-			wz->btn_x0[b] = bx;
-			wz->btn_x1[b] = bx + (int)strlen(buf);
-			bx += (int)strlen(buf) + 2;
-		}
-		wattrset(win, theme_attr(THEME_NORMAL));
-	}
+	wizard_frame_draw_buttons(&wz->frame, win, x);
 }
 
 static const struct keybar_item *wizard_keybar_items(struct tui *tui, struct screen *scr)
@@ -898,7 +691,7 @@ static const struct keybar_item *wizard_keybar_items(struct tui *tui, struct scr
 	struct wizard *wz = scr->priv;
 
 	(void)tui;
-	return wz && wz->step == WIZARD_STEP_SUMMARY ? wizard_keybar_summary : wizard_keybar;
+	return wz && wz->frame.step == WIZARD_STEP_SUMMARY ? wizard_keybar_summary : wizard_keybar;
 }
 
 const struct screen_ops wizard_newvm_ops = {

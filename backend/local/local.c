@@ -414,13 +414,10 @@ static void local_remove_runtime(struct driver *drv, const char *name)
 	static const char *const files[] = { LOCAL_PIDFILE, LOCAL_LOGFILE, LOCAL_LOGFILE ".old",
 					      LOCAL_CONTROL, LOCAL_SERIAL,  LOCAL_VNC,
 					      LOCAL_STARTED_CFG };
-	char path[VM_PATH_MAX];
+	char dir[VM_PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (!local_runtime_file(drv, name, files[i], path, sizeof(path)))
-			unlink(path);
-	if (store_vm_runtime_dir(local_store(drv), name, path, sizeof(path)) == 0)
-		rmdir(path);
+	if (store_vm_runtime_dir(local_store(drv), name, dir, sizeof(dir)) == 0)
+		local_runtime_dir_remove(dir, files, sizeof(files) / sizeof(files[0]));
 }
 
 static int local_undefine(struct driver *drv, const char *name, unsigned flags, char *err,
@@ -455,25 +452,17 @@ static int local_undefine(struct driver *drv, const char *name, unsigned flags, 
  * (no VMM holds them: the caller checked the pid file under the lock). */
 static int local_prepare_runtime(struct driver *drv, const char *name, char *err, size_t errlen)
 {
-	char dir[VM_PATH_MAX], path[VM_PATH_MAX], old[VM_PATH_MAX];
-	struct stat sb;
+	char dir[VM_PATH_MAX], path[VM_PATH_MAX], old[VM_PATH_MAX], who[VM_NAME_MAX + 8];
+	int r;
 
 	if (store_vm_runtime_dir(local_store(drv), name, dir, sizeof(dir)) < 0) {
 		snprintf(err, errlen, "VM '%s': runtime path too long", name);
 		return -ENAMETOOLONG;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		int r = -errno;
-
-		snprintf(err, errlen, "VM '%s': cannot create '%s': %s", name, dir, strerror(errno));
+	snprintf(who, sizeof(who), "VM '%s'", name);
+	r = local_runtime_dir_make(dir, who, err, errlen);
+	if (r)
 		return r;
-	}
-	if (lstat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid()) {
-		snprintf(err, errlen, "VM '%s': '%s' is not a directory of ours; remove it", name,
-			 dir);
-		return -ENOTDIR;
-	}
-	chmod(dir, 0700);
 	local_runtime_file(drv, name, LOCAL_CONTROL, path, sizeof(path));
 	unlink(path);
 	local_runtime_file(drv, name, LOCAL_SERIAL, path, sizeof(path));
@@ -637,20 +626,11 @@ static int local_start(struct driver *drv, const char *name, char *err, size_t e
 	if (r == 0)
 		goto out;
 	{
-		char why[512];
+		char who[VM_NAME_MAX + 8];
 
-		local_tidy_output(output, why, sizeof(why));
-		/* The child says "cannot run 'PATH': REASON" itself. */
-		if ((r == 127 || r < 0) && why[0])
-			snprintf(err, errlen, "VM '%s': %s (set VIRTTY_VMM to the virtty-vmm program)",
-				 name, why);
-		else if (r == 127 || r < 0)
-			snprintf(err, errlen, "VM '%s': cannot run '%s': %s (set VIRTTY_VMM to the "
-				 "virtty-vmm program)", name, bin, strerror(r < 0 ? -r : ENOEXEC));
-		else
-			snprintf(err, errlen, "VM '%s' failed to start: %s", name,
-				 why[0] ? why : "the VMM gave no reason; see its log");
-		r = r < 0 ? r : -EIO;
+		snprintf(who, sizeof(who), "VM '%s'", name);
+		r = local_spawn_error(r, output, who, "virtty-vmm", bin,
+				      "the VMM gave no reason; see its log", err, errlen);
 	}
 out:
 	local_unlock(lock, cfg);
@@ -680,14 +660,6 @@ static int local_shutdown(struct driver *drv, const char *name, char *err, size_
 		return local_not_running(name, err, errlen);
 	return local_control(drv, name, "powerdown", NULL, LOCAL_COMMAND_TIMEOUT_MS, NULL, err,
 			     errlen);
-}
-
-static int64_t local_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Wait until no VMM holds the pid file; true if it is gone. */
@@ -965,16 +937,6 @@ out:
 
 /* ---- stats and console ---- */
 
-static uint64_t local_u64(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return 0;
-	return (uint64_t)json_object_get_int64(v);
-}
-
 static int local_stats(struct driver *drv, const char *name, struct vm_stats *out, char *err,
 		       size_t errlen)
 {
@@ -997,22 +959,22 @@ static int local_stats(struct driver *drv, const char *name, struct vm_stats *ou
 		out->vcpus = (int)json_object_array_length(arr);
 		for (size_t i = 0; i < json_object_array_length(arr); i++)
 			out->cpu_time_ns +=
-				local_u64(json_object_array_get_idx(arr, i), "cpu_time_ns");
+			    local_json_u64(json_object_array_get_idx(arr, i), "cpu_time_ns");
 	}
 	if (json_object_object_get_ex(data, "disks", &arr) &&
 	    json_object_is_type(arr, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *d = json_object_array_get_idx(arr, i);
 
-			out->disk_rd_bytes += local_u64(d, "rd_bytes");
-			out->disk_wr_bytes += local_u64(d, "wr_bytes");
-			out->disk_rd_reqs += local_u64(d, "rd_reqs");
-			out->disk_wr_reqs += local_u64(d, "wr_reqs");
+			out->disk_rd_bytes += local_json_u64(d, "rd_bytes");
+			out->disk_wr_bytes += local_json_u64(d, "wr_bytes");
+			out->disk_rd_reqs += local_json_u64(d, "rd_reqs");
+			out->disk_wr_reqs += local_json_u64(d, "wr_reqs");
 		}
 	}
-	out->memory_rss_bytes = local_u64(data, "guest_rss_bytes");
-	out->vmm_rss_bytes = local_u64(data, "vmm_rss_bytes");
-	out->memory_bytes = local_u64(data, "memory_mib") << 20;
+	out->memory_rss_bytes = local_json_u64(data, "guest_rss_bytes");
+	out->vmm_rss_bytes = local_json_u64(data, "vmm_rss_bytes");
+	out->memory_bytes = local_json_u64(data, "memory_mib") << 20;
 	/* The networks are those the VM started with. */
 	cfg = malloc(sizeof(*cfg));
 	if (cfg && local_running_config(drv, name, cfg, err, errlen) < 0) {

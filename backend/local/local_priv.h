@@ -56,6 +56,15 @@ void local_state_from_pidfile(const struct local_pidfile *pf, const char *log_pa
  * when running; leaves the other fields alone. */
 void local_state_probe(const char *runtime_dir, struct vm_info *info);
 
+/* The last non-empty line of a log (virtty-vmm's, virtty-netd's: the
+ * reason a process gave for failing), without the program's prefix
+ * ("virtty-vmm: "). "" if there is none or log_path is NULL. */
+void local_log_last_line(const char *log_path, const char *prefix, char *buf, size_t len);
+
+/* An integer member of a JSON status reply (VMM, switch), 0 if absent
+ * or not an integer. */
+uint64_t local_json_u64(struct json_object *obj, const char *key);
+
 /* True for the states in which a VMM process exists. */
 bool local_state_is_active(enum vm_state state);
 
@@ -73,6 +82,23 @@ void local_netd_binary(char *buf, size_t len);
  * Returns its exit status (>= 0), or -errno; *output gets the captured
  * text (malloc'd, NUL-terminated, may be NULL). */
 int local_spawn_wait(char *const argv[], int timeout_ms, char **output);
+/* The message for a failed local_spawn_wait (status, output) of prog
+ * ("virtty-vmm") run as bin: the program's own words, else why it could
+ * not run (naming $VIRTTY_VMM, the variable that picks it), else
+ * no_reason. who is "VM 'x'" or "network 'y'". Returns the -errno to
+ * pass on. */
+int local_spawn_error(int status, const char *output, const char *who, const char *prog,
+		      const char *bin, const char *no_reason, char *err, size_t errlen);
+/* The monotonic clock in milliseconds, for the waits. */
+int64_t local_now_ms(void);
+
+/* A runtime directory (a VM's, a network's) before its program starts:
+ * created with its parent if need be, private (0700), and ours, not a
+ * link or someone else's. Messages name who ("VM 'x'"). */
+int local_runtime_dir_make(const char *dir, const char *who, char *err, size_t errlen);
+/* Remove files of a stopped program's runtime directory, then the
+ * directory (left alone if anything else is in it). */
+void local_runtime_dir_remove(const char *dir, const char *const *files, size_t nr_files);
 
 /* ---- local.c: the parts network.c needs ---- */
 

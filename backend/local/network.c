@@ -66,6 +66,35 @@ static void net_unlock(int lock)
 	store_unlock_vm(lock); /* the same kind of lock file */
 }
 
+/* Lock an existing network (waiting for the lock) and read its
+ * definition into *cfg (malloc'd: the caller frees it and unlocks).
+ * Returns the lock, or -errno with err set and nothing held. */
+static int net_lock_read(struct driver *drv, const char *name, struct net_config **cfg, char *err,
+			 size_t errlen)
+{
+	int lock, r;
+
+	*cfg = NULL;
+	r = net_require(drv, name, err, errlen);
+	if (r)
+		return r;
+	*cfg = malloc(sizeof(**cfg));
+	if (!*cfg) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	lock = store_lock_net(local_store(drv), name, true, err, errlen);
+	r = lock < 0 ? lock : store_read_net_config(local_store(drv), name, *cfg, err, errlen);
+	if (r < 0) {
+		if (lock >= 0)
+			net_unlock(lock);
+		free(*cfg);
+		*cfg = NULL;
+		return r;
+	}
+	return lock;
+}
+
 /* Append name to a comma-separated list, cut with "..." when full. */
 static void net_list_append(char *buf, size_t len, const char *name)
 {
@@ -84,41 +113,6 @@ static void net_list_append(char *buf, size_t len, const char *name)
 }
 
 /* ---- the switch process ---- */
-
-/* The last non-empty line of a log, without the program prefix. */
-static void net_log_last_line(const char *path, char *buf, size_t len)
-{
-	char tail[2048], *end, *start;
-	off_t size;
-	ssize_t n = 0;
-	int fd;
-
-	buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	size = lseek(fd, 0, SEEK_END);
-	if (size > 0)
-		n = pread(fd, tail, sizeof(tail) - 1,
-			  size > (off_t)sizeof(tail) - 1 ? size - (off_t)sizeof(tail) + 1 : 0);
-	close(fd);
-	if (n <= 0)
-		return;
-	tail[n] = '\0';
-	end = tail + n;
-	while (end > tail && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		*--end = '\0';
-	start = end;
-	while (start > tail && start[-1] != '\n')
-		start--;
-	if (!strncmp(start, "virtty-netd: ", 13))
-		start += 13;
-	n = (ssize_t)strlen(start);
-	if ((size_t)n >= len)
-		n = (ssize_t)len - 1;
-	memcpy(buf, start, (size_t)n);
-	buf[n] = '\0';
-}
 
 /* Is pid a virtty-netd serving this control socket? (A pid file can
  * outlive its process, and the pid can be reused by another program.) */
@@ -194,7 +188,7 @@ static enum net_state net_state_of(struct driver *drv, const struct net_config *
 		return NET_STATE_INACTIVE;
 	line[0] = '\0';
 	if (!net_runtime_file(drv, cfg->name, LOCAL_NET_LOGFILE, log, sizeof(log)))
-		net_log_last_line(log, line, sizeof(line));
+		local_log_last_line(log, "virtty-netd: ", line, sizeof(line));
 	snprintf(reason, len, "%s", line[0] ? line : "virtty-netd exited; see its log");
 	return NET_STATE_FAILED;
 }
@@ -220,16 +214,6 @@ static int net_control(struct driver *drv, const char *name, const char *cmd,
 	else if (r)
 		snprintf(err, errlen, "network '%s': %s", name, msg);
 	return r;
-}
-
-static uint64_t net_u64(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return 0;
-	return (uint64_t)json_object_get_int64(v);
 }
 
 /* "vtty-<name>" cut to an interface name's 15 characters. */
@@ -320,8 +304,8 @@ static void net_fill_info(struct driver *drv, const struct net_config *cfg, stru
 	if (out->state != NET_STATE_ACTIVE || cfg->mode == NET_MODE_NAT)
 		return;
 	if (net_control(drv, cfg->name, "stats", NULL, &data, why, sizeof(why)) == 0) {
-		out->rx_bytes = net_u64(data, "rx_bytes");
-		out->tx_bytes = net_u64(data, "tx_bytes");
+		out->rx_bytes = local_json_u64(data, "rx_bytes");
+		out->tx_bytes = local_json_u64(data, "tx_bytes");
 		json_object_put(data);
 		data = NULL;
 	}
@@ -552,13 +536,10 @@ static void net_remove_runtime(struct driver *drv, const char *name)
 {
 	static const char *const files[] = {LOCAL_NET_SOCKET, LOCAL_NET_CONTROL, LOCAL_NET_PIDFILE,
 					    LOCAL_NET_LOGFILE, LOCAL_NET_LOGFILE ".old"};
-	char path[VM_PATH_MAX];
+	char dir[VM_PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (!net_runtime_file(drv, name, files[i], path, sizeof(path)))
-			unlink(path);
-	if (store_net_runtime_dir(local_store(drv), name, path, sizeof(path)) == 0)
-		rmdir(path);
+	if (store_net_runtime_dir(local_store(drv), name, dir, sizeof(dir)) == 0)
+		local_runtime_dir_remove(dir, files, sizeof(files) / sizeof(files[0]));
 }
 
 int local_net_undefine(struct driver *drv, const char *name, char *err, size_t errlen)
@@ -616,31 +597,18 @@ out:
  * (no switch holds them: the caller checked under the lock). */
 static int net_prepare_runtime(struct driver *drv, const char *name, char *err, size_t errlen)
 {
-	char dir[VM_PATH_MAX], parent[VM_PATH_MAX], path[VM_PATH_MAX], old[VM_PATH_MAX], *slash;
-	struct stat sb;
+	char dir[VM_PATH_MAX], path[VM_PATH_MAX], old[VM_PATH_MAX], who[VM_NAME_MAX + 16];
+	int r;
 
 	if (store_net_runtime_dir(local_store(drv), name, dir, sizeof(dir)) < 0) {
 		snprintf(err, errlen, "network '%s': runtime path too long", name);
 		return -ENAMETOOLONG;
 	}
-	snprintf(parent, sizeof(parent), "%s", dir);
-	slash = strrchr(parent, '/');
-	if (slash)
-		*slash = '\0';
-	if ((slash && mkdir(parent, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
-		int r = -errno;
-
-		snprintf(err, errlen, "network '%s': cannot create '%s': %s", name, dir,
-			 strerror(-r));
+	/* The parent, <runtime>/.net, is made too on a first start. */
+	snprintf(who, sizeof(who), "network '%s'", name);
+	r = local_runtime_dir_make(dir, who, err, errlen);
+	if (r)
 		return r;
-	}
-	if (lstat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid()) {
-		snprintf(err, errlen, "network '%s': '%s' is not a directory of ours; remove it",
-			 name, dir);
-		return -ENOTDIR;
-	}
-	chmod(dir, 0700);
 	net_runtime_file(drv, name, LOCAL_NET_SOCKET, path, sizeof(path));
 	unlink(path);
 	net_runtime_file(drv, name, LOCAL_NET_CONTROL, path, sizeof(path));
@@ -668,7 +636,7 @@ static void net_netd_forward_spec(const struct net_forward *f, char *buf, size_t
 static int net_spawn(struct driver *drv, const struct net_config *cfg, char *err, size_t errlen)
 {
 	char bin[VM_PATH_MAX], sock[VM_PATH_MAX], control[VM_PATH_MAX], pidfile[VM_PATH_MAX],
-	    log[VM_PATH_MAX], why[512], *output = NULL;
+	    log[VM_PATH_MAX], who[VM_NAME_MAX + 16], *output = NULL;
 	char fwd[NET_MAX_FORWARDS][96];
 	char *argv[32 + 2 * NET_MAX_FORWARDS];
 	const char *name = cfg->name;
@@ -728,21 +696,11 @@ static int net_spawn(struct driver *drv, const struct net_config *cfg, char *err
 		free(output);
 		return 0;
 	}
-	local_tidy_output(output, why, sizeof(why));
-	/* The child says "cannot run 'PATH': REASON" itself. */
-	if ((r == 127 || r < 0) && why[0])
-		snprintf(err, errlen, "network '%s': %s (set VIRTTY_NETD to the virtty-netd program)",
-			 name, why);
-	else if (r == 127 || r < 0)
-		snprintf(err, errlen,
-			 "network '%s': cannot run '%s': %s (set VIRTTY_NETD to the "
-			 "virtty-netd program)",
-			 name, bin, strerror(r < 0 ? -r : ENOEXEC));
-	else
-		snprintf(err, errlen, "network '%s' failed to start: %s", name,
-			 why[0] ? why : "virtty-netd gave no reason; see its log");
+	snprintf(who, sizeof(who), "network '%s'", name);
+	r = local_spawn_error(r, output, who, "virtty-netd", bin,
+			      "virtty-netd gave no reason; see its log", err, errlen);
 	free(output);
-	return r < 0 ? r : -EIO;
+	return r;
 }
 
 /* Start a network unless it runs. *was_active tells which. */
@@ -751,28 +709,17 @@ static int net_start_common(struct driver *drv, const char *name, bool *was_acti
 {
 	struct net_config *cfg;
 	char reason[128];
-	int lock, r, pid;
+	int lock, r = 0, pid;
 
 	*was_active = false;
-	r = net_require(drv, name, err, errlen);
-	if (r)
-		return r;
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	/* Wait: of two starts at once (two VMs on one network), the second
-	 * finds the switch running. */
-	lock = store_lock_net(local_store(drv), name, true, err, errlen);
-	if (lock < 0) {
-		free(cfg);
+	/* The lock waits: of two starts at once (two VMs on one network),
+	 * the second finds the switch running. */
+	lock = net_lock_read(drv, name, &cfg, err, errlen);
+	if (lock < 0)
 		return lock;
-	}
-	r = store_read_net_config(local_store(drv), name, cfg, err, errlen);
-	if (!r && net_state_of(drv, cfg, &pid, reason, sizeof(reason)) == NET_STATE_ACTIVE)
+	if (net_state_of(drv, cfg, &pid, reason, sizeof(reason)) == NET_STATE_ACTIVE)
 		*was_active = true;
-	else if (!r)
+	else
 		r = net_spawn(drv, cfg, err, errlen);
 	net_unlock(lock);
 	free(cfg);
@@ -814,21 +761,13 @@ int local_net_start(struct driver *drv, const char *name, char *err, size_t errl
 
 /* ---- stop ---- */
 
-static int64_t net_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until the switch process is gone; true if it is. */
 static bool net_wait_gone(int pid, const char *control, int timeout_ms)
 {
-	int64_t deadline = net_now_ms() + timeout_ms;
+	int64_t deadline = local_now_ms() + timeout_ms;
 
 	while (net_pid_is_ours(pid, control)) {
-		if (net_now_ms() >= deadline)
+		if (local_now_ms() >= deadline)
 			return false;
 		usleep(20000);
 	}
@@ -841,24 +780,11 @@ int local_net_stop(struct driver *drv, const char *name, char *err, size_t errle
 	struct net_config *cfg;
 	struct net_users users;
 	enum net_state state;
-	int lock, r, pid;
+	int lock, r = 0, pid;
 
-	r = net_require(drv, name, err, errlen);
-	if (r)
-		return r;
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	lock = store_lock_net(local_store(drv), name, true, err, errlen);
-	if (lock < 0) {
-		free(cfg);
+	lock = net_lock_read(drv, name, &cfg, err, errlen);
+	if (lock < 0)
 		return lock;
-	}
-	r = store_read_net_config(local_store(drv), name, cfg, err, errlen);
-	if (r)
-		goto out;
 	if (cfg->mode == NET_MODE_NAT) {
 		snprintf(err, errlen,
 			 "network '%s' is nat: nothing runs for it (each VM on it "
@@ -922,24 +848,11 @@ int local_net_set_autostart(struct driver *drv, const char *name, bool autostart
 	struct net_config *cfg;
 	int lock, r;
 
-	r = net_require(drv, name, err, errlen);
-	if (r)
-		return r;
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	lock = store_lock_net(local_store(drv), name, true, err, errlen);
-	if (lock < 0) {
-		free(cfg);
+	lock = net_lock_read(drv, name, &cfg, err, errlen);
+	if (lock < 0)
 		return lock;
-	}
-	r = store_read_net_config(local_store(drv), name, cfg, err, errlen);
-	if (!r) {
-		cfg->autostart = autostart;
-		r = store_write_net_config(local_store(drv), cfg, err, errlen);
-	}
+	cfg->autostart = autostart;
+	r = store_write_net_config(local_store(drv), cfg, err, errlen);
 	net_unlock(lock);
 	free(cfg);
 	return r;
@@ -1061,24 +974,11 @@ int local_net_forward(struct driver *drv, const char *name, const struct net_for
 	struct net_config *cfg;
 	struct net_forward f = *fwd;
 	char side[64];
-	int lock, r, at = -1;
+	int lock, r = 0, at = -1;
 
-	r = net_require(drv, name, err, errlen);
-	if (r)
-		return r;
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	lock = store_lock_net(local_store(drv), name, true, err, errlen);
-	if (lock < 0) {
-		free(cfg);
+	lock = net_lock_read(drv, name, &cfg, err, errlen);
+	if (lock < 0)
 		return lock;
-	}
-	r = store_read_net_config(local_store(drv), name, cfg, err, errlen);
-	if (r)
-		goto out;
 	if (cfg->mode != NET_MODE_NAT && cfg->mode != NET_MODE_NATNET) {
 		snprintf(err, errlen,
 			 "network '%s' is %s: port forwards are for nat and natnet "
@@ -1407,13 +1307,13 @@ void local_nic_stats(struct json_object *data, const struct vm_config *cfg, stru
 		if (json_object_object_get_ex(o, "mac", &v) &&
 		    json_object_is_type(v, json_type_string))
 			snprintf(s->mac, sizeof(s->mac), "%s", json_object_get_string(v));
-		s->rx_bytes = net_u64(o, "rx_bytes");
-		s->rx_packets = net_u64(o, "rx_packets");
-		s->rx_dropped = net_u64(o, "rx_dropped");
-		s->tx_bytes = net_u64(o, "tx_bytes");
-		s->tx_packets = net_u64(o, "tx_packets");
-		s->tx_dropped = net_u64(o, "tx_dropped");
-		s->tx_errors = net_u64(o, "tx_errors");
+		s->rx_bytes = local_json_u64(o, "rx_bytes");
+		s->rx_packets = local_json_u64(o, "rx_packets");
+		s->rx_dropped = local_json_u64(o, "rx_dropped");
+		s->tx_bytes = local_json_u64(o, "tx_bytes");
+		s->tx_packets = local_json_u64(o, "tx_packets");
+		s->tx_dropped = local_json_u64(o, "tx_dropped");
+		s->tx_errors = local_json_u64(o, "tx_errors");
 		out->net_rx_bytes += s->rx_bytes;
 		out->net_tx_bytes += s->tx_bytes;
 	}

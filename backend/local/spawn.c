@@ -1,7 +1,8 @@
 /* Starting virtty-vmm and virtty-netd: finding the binary and running its
  * foreground half (`--daemonize` returns once the VM or the switch is up)
  * with its output captured, so that `virtty start` and `virtty net-start`
- * can show the program's own error. */
+ * can show the program's own error; and the runtime directory each runs in. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,7 +63,7 @@ void local_netd_binary(char *buf, size_t len)
 	local_find_binary("VIRTTY_NETD", "virtty-netd", "../backend/netd", buf, len);
 }
 
-static int64_t local_now_ms(void)
+int64_t local_now_ms(void)
 {
 	struct timespec ts;
 
@@ -151,4 +153,62 @@ int local_spawn_wait(char *const argv[], int timeout_ms, char **output)
 	if (WIFEXITED(wstatus))
 		return WEXITSTATUS(wstatus);
 	return local_now_ms() >= deadline ? -ETIMEDOUT : -EINTR;
+}
+
+int local_spawn_error(int status, const char *output, const char *who, const char *prog,
+		      const char *bin, const char *no_reason, char *err, size_t errlen)
+{
+	char why[512], env_name[32];
+	size_t i;
+
+	/* virtty-vmm is picked by $VIRTTY_VMM (see local_find_binary). */
+	for (i = 0; prog[i] && i + 1 < sizeof(env_name); i++)
+		env_name[i] = prog[i] == '-' ? '_' : (char)toupper((unsigned char)prog[i]);
+	env_name[i] = '\0';
+
+	local_tidy_output(output, why, sizeof(why));
+	/* The child says "cannot run 'PATH': REASON" itself. */
+	if ((status == 127 || status < 0) && why[0])
+		snprintf(err, errlen, "%s: %s (set %s to the %s program)", who, why, env_name,
+			 prog);
+	else if (status == 127 || status < 0)
+		snprintf(err, errlen, "%s: cannot run '%s': %s (set %s to the %s program)", who,
+			 bin, strerror(status < 0 ? -status : ENOEXEC), env_name, prog);
+	else
+		snprintf(err, errlen, "%s failed to start: %s", who, why[0] ? why : no_reason);
+	return status < 0 ? status : -EIO;
+}
+
+int local_runtime_dir_make(const char *dir, const char *who, char *err, size_t errlen)
+{
+	char parent[PATH_MAX], *slash;
+	struct stat sb;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	if ((slash && mkdir(parent, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+		int r = -errno;
+
+		snprintf(err, errlen, "%s: cannot create '%s': %s", who, dir, strerror(-r));
+		return r;
+	}
+	if (lstat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: '%s' is not a directory of ours; remove it", who, dir);
+		return -ENOTDIR;
+	}
+	chmod(dir, 0700);
+	return 0;
+}
+
+void local_runtime_dir_remove(const char *dir, const char *const *files, size_t nr_files)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < nr_files; i++)
+		if (snprintf(path, sizeof(path), "%s/%s", dir, files[i]) < (int)sizeof(path))
+			unlink(path);
+	rmdir(dir);
 }

@@ -51,8 +51,8 @@ int local_pidfile_read(const char *path, struct local_pidfile *out)
 	return 0;
 }
 
-/* The last non-empty line of the VMM's log, without the program prefix. */
-static void local_log_last_line(const char *log_path, char *buf, size_t len)
+/* Shared by VMs and networks (see local_priv.h). */
+void local_log_last_line(const char *log_path, const char *prefix, char *buf, size_t len)
 {
 	char tail[2048], *end, *start;
 	off_t size;
@@ -79,8 +79,8 @@ static void local_log_last_line(const char *log_path, char *buf, size_t len)
 	start = end;
 	while (start > tail && start[-1] != '\n')
 		start--;
-	if (!strncmp(start, "virtty-vmm: ", 12))
-		start += 12;
+	if (!strncmp(start, prefix, strlen(prefix)))
+		start += strlen(prefix);
 	n = (ssize_t)strlen(start);
 	if ((size_t)n >= len)
 		n = (ssize_t)len - 1;
@@ -101,7 +101,7 @@ void local_state_from_pidfile(const struct local_pidfile *pf, const char *log_pa
 	case LOCAL_PIDFILE_EXITED:
 		switch (pf->value) {
 		case 1:
-			local_log_last_line(log_path, line, sizeof(line));
+			local_log_last_line(log_path, "virtty-vmm: ", line, sizeof(line));
 			*state = VM_STATE_CRASHED;
 			snprintf(reason, len, "VMM error: %s", line[0] ? line : "see its log");
 			break;
@@ -148,11 +148,13 @@ bool local_state_is_active(enum vm_state state)
 	}
 }
 
-static uint64_t local_json_u64(struct json_object *obj, const char *key)
+/* Shared by the VM and network status readers (see local_priv.h). */
+uint64_t local_json_u64(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
 		return 0;
 	return (uint64_t)json_object_get_int64(v);
 }

@@ -46,9 +46,7 @@ static const char *const config_nic_keys[KEY_NIC_COUNT] = {"network", "mac"};
 
 /* Parser state shared by the line reader and the inih handler. */
 struct config_parse {
-	const char *next; /* text not yet handed to inih */
-	bool at_line_start;
-	int lineno; /* line inih is working on */
+	struct store_ini ini;
 	const char *vm_dir;
 	struct vm_config *cfg;
 	int vm_line;		     /* line of [vm], 0 if none */
@@ -61,27 +59,172 @@ struct config_parse {
 	int nic_line[VM_MAX_NICS]; /* line of [nicN], 0 if none */
 	int nic_seen[VM_MAX_NICS][KEY_NIC_COUNT];
 	struct vm_nic nics[VM_MAX_NICS]; /* by section number */
-	char err[512];
-	int err_line;
 };
 
-static void config_fail(struct config_parse *cp, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* ---- INI plumbing, shared with network.c (store_ini_*) ---- */
 
-static void config_fail(struct config_parse *cp, int line, const char *fmt, ...)
+void store_ini_fail(struct store_ini *ini, int line, const char *fmt, ...)
 {
 	va_list ap;
 	int n = 0;
 
-	if (cp->err[0])
+	if (ini->err[0])
 		return; /* the first problem is the one to report */
 	if (line > 0)
-		n = snprintf(cp->err, sizeof(cp->err), "line %d: ", line);
+		n = snprintf(ini->err, sizeof(ini->err), "line %d: ", line);
 	va_start(ap, fmt);
-	vsnprintf(cp->err + n, sizeof(cp->err) - n, fmt, ap);
+	vsnprintf(ini->err + n, sizeof(ini->err) - n, fmt, ap);
 	va_end(ap);
-	cp->err_line = line;
 }
+
+/* Hands a "[name]" line to ini->see_section; anything else is inih's. */
+static void store_ini_see_line(struct store_ini *ini, const char *line, size_t len)
+{
+	const char *end;
+
+	while (len > 0 && isspace((unsigned char)*line)) {
+		line++;
+		len--;
+	}
+	if (len == 0 || *line != '[')
+		return;
+	end = memchr(line, ']', len);
+	if (!end)
+		return; /* inih reports the syntax error */
+	ini->see_section(ini->owner, line + 1, end - line - 1);
+}
+
+/* An fgets()-style reader over the text that counts lines, so that the
+ * handler (which inih gives no line number) can name the line. */
+static char *store_ini_reader(char *buf, int size, void *opaque)
+{
+	struct store_ini *ini = opaque;
+	const char *nl;
+	size_t n, linelen;
+
+	if (*ini->next == '\0' || ini->err[0])
+		return NULL; /* end of text, or stop at the first problem */
+	nl = strchr(ini->next, '\n');
+	linelen = nl ? (size_t)(nl - ini->next) + 1 : strlen(ini->next);
+	n = linelen < (size_t)size - 1 ? linelen : (size_t)size - 1;
+	if (ini->at_line_start) {
+		const char *line = ini->next;
+		size_t len = linelen;
+
+		ini->lineno++;
+		/* inih skips a UTF-8 byte order mark at the very start. */
+		if (ini->lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+			line += 3;
+			len -= 3;
+		}
+		if (linelen > ini->max_line) {
+			store_ini_fail(ini, ini->lineno, "line too long");
+			return NULL;
+		}
+		store_ini_see_line(ini, line, len);
+		if (ini->err[0])
+			return NULL;
+	}
+	memcpy(buf, ini->next, n);
+	buf[n] = '\0';
+	ini->next += n;
+	ini->at_line_start = n > 0 && buf[n - 1] == '\n';
+	return buf;
+}
+
+int store_ini_find_key(const char *const *keys, int count, const char *name)
+{
+	for (int i = 0; i < count; i++)
+		if (strcmp(keys[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* inih's knobs (Debian's libinih makes them run-time globals): long lines,
+ * values taken literally (no inline ';' comments, no continuation lines).
+ * Set around each parse and restored, so parse from one thread at a time. */
+struct store_ini_knobs {
+	bool multiline, inline_comments, use_stack, realloc, stop_first;
+	int max_line;
+};
+
+void store_ini_parse(struct store_ini *ini, const char *text, size_t max_line,
+		     void (*see_section)(void *owner, const char *name, size_t len),
+		     int (*handler)(void *owner, const char *section, const char *name,
+				    const char *value),
+		     void *owner)
+{
+	struct store_ini_knobs saved = {ini_allow_multiline,	 ini_allow_inline_comments,
+					ini_use_stack,		 ini_allow_realloc,
+					ini_stop_on_first_error, ini_max_line};
+	int rc;
+
+	ini->next = text;
+	ini->at_line_start = true;
+	ini->max_line = max_line;
+	ini->see_section = see_section;
+	ini->owner = owner;
+
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = false;
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_stop_on_first_error = true;
+	ini_max_line = (int)max_line * 2;
+	rc = ini_parse_stream(store_ini_reader, ini, handler, owner);
+	ini_allow_multiline = saved.multiline;
+	ini_allow_inline_comments = saved.inline_comments;
+	ini_use_stack = saved.use_stack;
+	ini_allow_realloc = saved.realloc;
+	ini_stop_on_first_error = saved.stop_first;
+	ini_max_line = saved.max_line;
+
+	if (rc == -2)
+		store_ini_fail(ini, 0, "out of memory");
+	else if (rc > 0)
+		store_ini_fail(ini, rc,
+			       "cannot read this line: expected 'key = value', a [section] or a "
+			       "comment starting with '#' or ';'");
+}
+
+int store_ini_read_file(const char *path, size_t max_bytes, bool regular_only, char **text)
+{
+	struct stat sb;
+	ssize_t n;
+	int fd, rc;
+
+	*text = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0 || (regular_only && !S_ISREG(sb.st_mode)) ||
+	    sb.st_size > (off_t)max_bytes) {
+		close(fd);
+		return -EFBIG;
+	}
+	*text = malloc(sb.st_size + 1);
+	if (!*text) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = read(fd, *text, sb.st_size);
+	rc = n < 0 ? -errno : 0;
+	if (n < 0 || n > sb.st_size)
+		n = 0;
+	close(fd);
+	if (rc == 0) {
+		(*text)[n] = '\0';
+		if (strlen(*text) != (size_t)n)
+			rc = -EILSEQ;
+	}
+	if (rc < 0) {
+		free(*text);
+		*text = NULL;
+	}
+	return rc;
+}
+
+/* ---- vm.conf ---- */
 
 /* "[disk 3]" -> 3; -1 for anything else. */
 static int config_disk_section(const char *section)
@@ -108,121 +251,67 @@ static int config_nic_section(const char *section)
 
 /* Section headers are checked here, as inih reads them, because inih
  * says nothing about a section that has no keys. */
-static void config_see_section(struct config_parse *cp, const char *line, size_t len)
+static void config_see_section(void *owner, const char *name, size_t n)
 {
+	struct config_parse *cp = owner;
 	char section[80];
-	const char *end;
-	size_t n;
 	int d;
 
-	while (len > 0 && isspace((unsigned char)*line)) {
-		line++;
-		len--;
-	}
-	if (len == 0 || *line != '[')
-		return;
-	end = memchr(line, ']', len);
-	if (!end)
-		return; /* inih reports the syntax error */
-	n = end - line - 1;
 	if (n >= sizeof(section)) {
-		config_fail(cp, cp->lineno, "unknown section [%.*s...]", 20, line + 1);
+		store_ini_fail(&cp->ini, cp->ini.lineno, "unknown section [%.*s...]", 20, name);
 		return;
 	}
-	memcpy(section, line + 1, n);
+	memcpy(section, name, n);
 	section[n] = '\0';
 	if (strcmp(section, "vm") == 0) {
 		if (cp->vm_line)
-			config_fail(cp, cp->lineno, "second [vm] section (the first is on line %d)",
-				    cp->vm_line);
-		cp->vm_line = cp->lineno;
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "second [vm] section (the first is on line %d)",
+				       cp->vm_line);
+		cp->vm_line = cp->ini.lineno;
 		return;
 	}
 	if (strcmp(section, "display") == 0) {
 		if (cp->display_line)
-			config_fail(cp, cp->lineno,
-				    "second [display] section (the first is on line %d)",
-				    cp->display_line);
-		cp->display_line = cp->lineno;
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "second [display] section (the first is on line %d)",
+				       cp->display_line);
+		cp->display_line = cp->ini.lineno;
 		return;
 	}
 	d = config_nic_section(section);
 	if (d >= 0) {
 		if (cp->nic_line[d])
-			config_fail(cp, cp->lineno,
-				    "second [nic%d] section (the first is on line %d)", d,
-				    cp->nic_line[d]);
-		cp->nic_line[d] = cp->lineno;
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "second [nic%d] section (the first is on line %d)", d,
+				       cp->nic_line[d]);
+		cp->nic_line[d] = cp->ini.lineno;
 		return;
 	}
 	if (strncmp(section, "nic", 3) == 0) {
-		config_fail(cp, cp->lineno, "bad NIC section [%s]: use [nic0] to [nic%d]", section,
-			    VM_MAX_NICS - 1);
+		store_ini_fail(&cp->ini, cp->ini.lineno,
+			       "bad NIC section [%s]: use [nic0] to [nic%d]", section,
+			       VM_MAX_NICS - 1);
 		return;
 	}
 	d = config_disk_section(section);
 	if (d < 0) {
 		if (strncmp(section, "disk", 4) == 0)
-			config_fail(cp, cp->lineno,
-				    "bad disk section [%s]: use [disk N] with N from 0 to %d",
-				    section, VM_MAX_DISKS - 1);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "bad disk section [%s]: use [disk N] with N from 0 to %d",
+				       section, VM_MAX_DISKS - 1);
 		else
-			config_fail(cp, cp->lineno,
-				    "unknown section [%s] (known: [vm], [disk N], [display] and "
-				    "[nicN])",
-				    section);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "unknown section [%s] (known: [vm], [disk N], [display] and "
+				       "[nicN])",
+				       section);
 		return;
 	}
 	if (cp->disk_line[d])
-		config_fail(cp, cp->lineno, "second [disk %d] section (the first is on line %d)", d,
-			    cp->disk_line[d]);
-	cp->disk_line[d] = cp->lineno;
-}
-
-/* An fgets()-style reader over the text that counts lines, so that the
- * handler (which inih gives no line number) can name the line. */
-static char *config_reader(char *buf, int size, void *opaque)
-{
-	struct config_parse *cp = opaque;
-	const char *nl;
-	size_t n, linelen;
-
-	if (*cp->next == '\0' || cp->err[0])
-		return NULL; /* end of text, or stop at the first problem */
-	nl = strchr(cp->next, '\n');
-	linelen = nl ? (size_t)(nl - cp->next) + 1 : strlen(cp->next);
-	n = linelen < (size_t)size - 1 ? linelen : (size_t)size - 1;
-	if (cp->at_line_start) {
-		const char *line = cp->next;
-		size_t len = linelen;
-
-		cp->lineno++;
-		/* inih skips a UTF-8 byte order mark at the very start. */
-		if (cp->lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
-			line += 3;
-			len -= 3;
-		}
-		if (linelen > CONFIG_MAX_LINE) {
-			config_fail(cp, cp->lineno, "line too long");
-			return NULL;
-		}
-		config_see_section(cp, line, len);
-		if (cp->err[0])
-			return NULL;
-	}
-	memcpy(buf, cp->next, n);
-	buf[n] = '\0';
-	cp->next += n;
-	cp->at_line_start = n > 0 && buf[n - 1] == '\n';
-	return buf;
-}
-
-static int config_find_key(const char *const *keys, int count, const char *name)
-{
-	for (int i = 0; i < count; i++)
-		if (strcmp(keys[i], name) == 0)
-			return i;
-	return -1;
+		store_ini_fail(&cp->ini, cp->ini.lineno,
+			       "second [disk %d] section (the first is on line %d)", d,
+			       cp->disk_line[d]);
+	cp->disk_line[d] = cp->ini.lineno;
 }
 
 /* Strict decimal: digits only, no sign, no blanks, no suffix. */
@@ -247,8 +336,8 @@ static bool config_copy(struct config_parse *cp, char *dst, size_t len, const ch
 			const char *key)
 {
 	if (strlen(value) >= len) {
-		config_fail(cp, cp->lineno, "%s is too long (at most %zu characters)", key,
-			    len - 1);
+		store_ini_fail(&cp->ini, cp->ini.lineno, "%s is too long (at most %zu characters)",
+			       key, len - 1);
 		return false;
 	}
 	strcpy(dst, value);
@@ -264,7 +353,7 @@ static void config_vm_key(struct config_parse *cp, int key, const char *value)
 	switch (key) {
 	case KEY_NAME:
 		if (!vm_name_valid(value, why, sizeof(why))) {
-			config_fail(cp, cp->lineno, "%s", why);
+			store_ini_fail(&cp->ini, cp->ini.lineno, "%s", why);
 			return;
 		}
 		strcpy(cfg->name, value);
@@ -281,14 +370,14 @@ static void config_vm_key(struct config_parse *cp, int key, const char *value)
 				base--;
 			if (strlen(value) != (size_t)(cp->vm_dir + len - base) ||
 			    strncmp(base, value, cp->vm_dir + len - base) != 0)
-				config_fail(cp, cp->lineno,
-					    "name '%s' does not match the VM's directory '%.*s'",
-					    value, (int)(cp->vm_dir + len - base), base);
+				store_ini_fail(&cp->ini, cp->ini.lineno,
+					       "name '%s' does not match the VM's directory '%.*s'",
+					       value, (int)(cp->vm_dir + len - base), base);
 		}
 		return;
 	case KEY_KERNEL:
 		if (!*value)
-			config_fail(cp, cp->lineno, "kernel is empty");
+			store_ini_fail(&cp->ini, cp->ini.lineno, "kernel is empty");
 		else
 			config_copy(cp, cfg->kernel, sizeof(cfg->kernel), value, "kernel");
 		return;
@@ -300,25 +389,27 @@ static void config_vm_key(struct config_parse *cp, int key, const char *value)
 		return;
 	case KEY_VCPUS:
 		if (!config_parse_uint(value, INT32_MAX, &v))
-			config_fail(cp, cp->lineno,
-				    "vcpus must be a whole number, like "
-				    "'vcpus = 2' (got '%s')",
-				    value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "vcpus must be a whole number, like "
+				       "'vcpus = 2' (got '%s')",
+				       value);
 		else if (v < 1 || v > CONFIG_MAX_VCPUS)
-			config_fail(cp, cp->lineno, "vcpus must be from 1 to %d (got %s)",
-				    CONFIG_MAX_VCPUS, value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "vcpus must be from 1 to %d (got %s)", CONFIG_MAX_VCPUS,
+				       value);
 		else
 			cfg->vcpus = (int)v;
 		return;
 	case KEY_MEMORY:
 		if (!config_parse_uint(value, UINT64_MAX / (1024 * 1024), &v))
-			config_fail(cp, cp->lineno,
-				    "memory must be a whole number of MiB, like 'memory = 512' "
-				    "(got '%s')",
-				    value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "memory must be a whole number of MiB, like 'memory = 512' "
+				       "(got '%s')",
+				       value);
 		else if (v < CONFIG_MIN_MEMORY_MIB)
-			config_fail(cp, cp->lineno, "memory must be at least %d MiB (got %s)",
-				    CONFIG_MIN_MEMORY_MIB, value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "memory must be at least %d MiB (got %s)",
+				       CONFIG_MIN_MEMORY_MIB, value);
 		else
 			cfg->memory_mib = v;
 		return;
@@ -332,14 +423,15 @@ static void config_disk_key(struct config_parse *cp, int d, int key, const char 
 	switch (key) {
 	case KEY_PATH:
 		if (!*value) {
-			config_fail(cp, cp->lineno, "disk path is empty");
+			store_ini_fail(&cp->ini, cp->ini.lineno, "disk path is empty");
 		} else if (value[0] == '/') {
 			config_copy(cp, disk->path, sizeof(disk->path), value, "disk path");
 		} else if (!cp->vm_dir) {
-			config_fail(cp, cp->lineno, "disk path '%s' must be absolute", value);
+			store_ini_fail(&cp->ini, cp->ini.lineno, "disk path '%s' must be absolute",
+				       value);
 		} else if (snprintf(disk->path, sizeof(disk->path), "%s/%s", cp->vm_dir, value) >=
 			   (int)sizeof(disk->path)) {
-			config_fail(cp, cp->lineno, "disk path is too long");
+			store_ini_fail(&cp->ini, cp->ini.lineno, "disk path is too long");
 		}
 		return;
 	case KEY_READONLY:
@@ -348,13 +440,13 @@ static void config_disk_key(struct config_parse *cp, int d, int key, const char 
 		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
 			disk->readonly = false;
 		else
-			config_fail(cp, cp->lineno, "readonly must be 'yes' or 'no' (got '%s')",
-				    value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "readonly must be 'yes' or 'no' (got '%s')", value);
 		return;
 	case KEY_FORMAT:
 		if (strcmp(value, "raw") != 0)
-			config_fail(cp, cp->lineno, "disk format '%s' is not supported (use 'raw')",
-				    value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "disk format '%s' is not supported (use 'raw')", value);
 		else
 			strcpy(disk->format, value);
 		return;
@@ -374,18 +466,19 @@ static void config_display_key(struct config_parse *cp, int key, const char *val
 		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
 			disp->enabled = false;
 		else
-			config_fail(cp, cp->lineno, "vnc must be 'yes' or 'no' (got '%s')", value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "vnc must be 'yes' or 'no' (got '%s')", value);
 		return;
 	case KEY_RESOLUTION:
 		if (store_parse_resolution(value, &disp->width, &disp->height, why, sizeof(why)))
-			config_fail(cp, cp->lineno, "%s", why);
+			store_ini_fail(&cp->ini, cp->ini.lineno, "%s", why);
 		return;
 	case KEY_VNC_PORT:
 		if (!config_parse_uint(value, 65535, &v) || (v != 0 && v < STORE_VNC_PORT_MIN))
-			config_fail(cp, cp->lineno,
-				    "vnc_port must be 0 (none) or a port from %d to 65535 (got "
-				    "'%s')",
-				    STORE_VNC_PORT_MIN, value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "vnc_port must be 0 (none) or a port from %d to 65535 (got "
+				       "'%s')",
+				       STORE_VNC_PORT_MIN, value);
 		else
 			disp->vnc_port = (int)v;
 		return;
@@ -400,16 +493,16 @@ static void config_nic_key(struct config_parse *cp, int n, int key, const char *
 	switch (key) {
 	case KEY_NETWORK:
 		if (!vm_name_valid(value, why, sizeof(why)))
-			config_fail(cp, cp->lineno, "network: %s", why);
+			store_ini_fail(&cp->ini, cp->ini.lineno, "network: %s", why);
 		else
 			strcpy(nic->network, value);
 		return;
 	case KEY_MAC:
 		if (!netcfg_mac_valid(value))
-			config_fail(cp, cp->lineno,
-				    "mac '%.*s' is not a unicast MAC address like "
-				    "52:54:00:12:34:56",
-				    40, value);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "mac '%.*s' is not a unicast MAC address like "
+				       "52:54:00:12:34:56",
+				       40, value);
 		else
 			strcpy(nic->mac, value);
 		return;
@@ -421,61 +514,63 @@ static int config_handler(void *opaque, const char *section, const char *name, c
 	struct config_parse *cp = opaque;
 	int key, d = -1, n = -1, *seen;
 
-	if (cp->err[0])
+	if (cp->ini.err[0])
 		return 0;
 	if (!*section) {
-		config_fail(cp, cp->lineno, "'%s' is outside any section; put it under [vm]", name);
+		store_ini_fail(&cp->ini, cp->ini.lineno,
+			       "'%s' is outside any section; put it under [vm]", name);
 		return 0;
 	}
 	if (strcmp(section, "vm") == 0) {
-		key = config_find_key(config_vm_keys, KEY_VM_COUNT, name);
+		key = store_ini_find_key(config_vm_keys, KEY_VM_COUNT, name);
 		if (key < 0) {
-			config_fail(cp, cp->lineno,
-				    "unknown key '%s' in [vm] (known: name, kernel, initrd, "
-				    "cmdline, vcpus, memory)",
-				    name);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "unknown key '%s' in [vm] (known: name, kernel, initrd, "
+				       "cmdline, vcpus, memory)",
+				       name);
 			return 0;
 		}
 		seen = &cp->vm_seen[key];
 	} else if ((d = config_disk_section(section)) >= 0) {
-		key = config_find_key(config_disk_keys, KEY_DISK_COUNT, name);
+		key = store_ini_find_key(config_disk_keys, KEY_DISK_COUNT, name);
 		if (key < 0) {
-			config_fail(cp, cp->lineno,
-				    "unknown key '%s' in [%s] (known: path, readonly, format)",
-				    name, section);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "unknown key '%s' in [%s] (known: path, readonly, format)",
+				       name, section);
 			return 0;
 		}
 		seen = &cp->disk_seen[d][key];
 	} else if (strcmp(section, "display") == 0) {
-		key = config_find_key(config_display_keys, KEY_DISPLAY_COUNT, name);
+		key = store_ini_find_key(config_display_keys, KEY_DISPLAY_COUNT, name);
 		if (key < 0) {
-			config_fail(cp, cp->lineno,
-				    "unknown key '%s' in [display] (known: vnc, resolution, "
-				    "vnc_port)",
-				    name);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "unknown key '%s' in [display] (known: vnc, resolution, "
+				       "vnc_port)",
+				       name);
 			return 0;
 		}
 		seen = &cp->display_seen[key];
 	} else if ((n = config_nic_section(section)) >= 0) {
-		key = config_find_key(config_nic_keys, KEY_NIC_COUNT, name);
+		key = store_ini_find_key(config_nic_keys, KEY_NIC_COUNT, name);
 		if (key < 0) {
-			config_fail(cp, cp->lineno,
-				    "unknown key '%s' in [%s] (known: network, mac)", name,
-				    section);
+			store_ini_fail(&cp->ini, cp->ini.lineno,
+				       "unknown key '%s' in [%s] (known: network, mac)", name,
+				       section);
 			return 0;
 		}
 		seen = &cp->nic_seen[n][key];
 	} else {
 		/* Already reported by the reader; kept as a safety net. */
-		config_fail(cp, cp->lineno, "unknown section [%s]", section);
+		store_ini_fail(&cp->ini, cp->ini.lineno, "unknown section [%s]", section);
 		return 0;
 	}
 	if (*seen) {
-		config_fail(cp, cp->lineno, "duplicate key '%s' in [%s] (first on line %d)", name,
-			    section, *seen);
+		store_ini_fail(&cp->ini, cp->ini.lineno,
+			       "duplicate key '%s' in [%s] (first on line %d)", name, section,
+			       *seen);
 		return 0;
 	}
-	*seen = cp->lineno;
+	*seen = cp->ini.lineno;
 	if (strcmp(section, "vm") == 0)
 		config_vm_key(cp, key, value);
 	else if (d >= 0)
@@ -484,91 +579,47 @@ static int config_handler(void *opaque, const char *section, const char *name, c
 		config_nic_key(cp, n, key, value);
 	else
 		config_display_key(cp, key, value);
-	return cp->err[0] ? 0 : 1;
-}
-
-/* inih's knobs (Debian's libinih makes them run-time globals): long lines,
- * values taken literally (no inline ';' comments, no continuation lines).
- * Set around each parse and restored, so parse from one thread at a time. */
-struct config_ini_knobs {
-	bool multiline, inline_comments, use_stack, realloc, stop_first;
-	int max_line;
-};
-
-static void config_ini_set(struct config_ini_knobs *saved)
-{
-	*saved =
-	    (struct config_ini_knobs){ini_allow_multiline, ini_allow_inline_comments, ini_use_stack,
-				      ini_allow_realloc,   ini_stop_on_first_error,   ini_max_line};
-	ini_allow_multiline = false;
-	ini_allow_inline_comments = false;
-	ini_use_stack = false;
-	ini_allow_realloc = true;
-	ini_stop_on_first_error = true;
-	ini_max_line = CONFIG_MAX_LINE * 2;
-}
-
-static void config_ini_restore(const struct config_ini_knobs *saved)
-{
-	ini_allow_multiline = saved->multiline;
-	ini_allow_inline_comments = saved->inline_comments;
-	ini_use_stack = saved->use_stack;
-	ini_allow_realloc = saved->realloc;
-	ini_stop_on_first_error = saved->stop_first;
-	ini_max_line = saved->max_line;
+	return cp->ini.err[0] ? 0 : 1;
 }
 
 int store_config_from_ini(const char *text, const char *vm_dir, struct vm_config *out, char *err,
 			  size_t errlen)
 {
 	struct config_parse *cp;
-	struct config_ini_knobs knobs;
-	int rc;
 
 	cp = calloc(1, sizeof(*cp));
 	if (!cp) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	cp->next = text;
-	cp->at_line_start = true;
 	cp->vm_dir = vm_dir;
 	cp->cfg = out;
 	memset(out, 0, sizeof(*out));
 
-	config_ini_set(&knobs);
-	rc = ini_parse_stream(config_reader, cp, config_handler, cp);
-	config_ini_restore(&knobs);
-
-	if (rc == -2) {
-		config_fail(cp, 0, "out of memory");
-	} else if (rc > 0 && !cp->err[0]) {
-		config_fail(cp, rc,
-			    "cannot read this line: expected 'key = value', a [section] "
-			    "or a comment starting with '#' or ';'");
-	}
-	if (!cp->err[0]) {
+	store_ini_parse(&cp->ini, text, CONFIG_MAX_LINE, config_see_section, config_handler, cp);
+	if (!cp->ini.err[0]) {
 		if (!cp->vm_line)
-			config_fail(cp, 0, "no [vm] section");
+			store_ini_fail(&cp->ini, 0, "no [vm] section");
 		for (int k = 0; k < KEY_VM_COUNT; k++)
 			if (!cp->vm_seen[k] && k != KEY_INITRD && k != KEY_CMDLINE)
-				config_fail(cp, 0, "missing '%s' in [vm]", config_vm_keys[k]);
+				store_ini_fail(&cp->ini, 0, "missing '%s' in [vm]",
+					       config_vm_keys[k]);
 	}
 	/* No [display] (files from before displays): a serial-only VM. */
-	if (!cp->err[0] && cp->display_line) {
+	if (!cp->ini.err[0] && cp->display_line) {
 		if (!cp->display_seen[KEY_VNC])
-			config_fail(cp, cp->display_line,
-				    "[display] has no 'vnc' (use 'vnc = yes' or 'vnc = no')");
+			store_ini_fail(&cp->ini, cp->display_line,
+				       "[display] has no 'vnc' (use 'vnc = yes' or 'vnc = no')");
 		else if (out->display.enabled && !cp->display_seen[KEY_RESOLUTION]) {
 			out->display.width = VM_DISPLAY_DEFAULT_WIDTH;
 			out->display.height = VM_DISPLAY_DEFAULT_HEIGHT;
 		}
 	}
-	for (int d = 0; d < VM_MAX_DISKS && !cp->err[0]; d++) {
+	for (int d = 0; d < VM_MAX_DISKS && !cp->ini.err[0]; d++) {
 		if (!cp->disk_line[d])
 			continue;
 		if (!cp->disk_seen[d][KEY_PATH]) {
-			config_fail(cp, cp->disk_line[d], "[disk %d] has no 'path'", d);
+			store_ini_fail(&cp->ini, cp->disk_line[d], "[disk %d] has no 'path'", d);
 			break;
 		}
 		/* Sections may be numbered with gaps; disks keep their order. */
@@ -578,33 +629,34 @@ int store_config_from_ini(const char *text, const char *vm_dir, struct vm_config
 		out->nr_disks++;
 	}
 	/* Files from before networks have no NICs: a VM without network. */
-	for (int i = 0; i < VM_MAX_NICS && !cp->err[0]; i++) {
+	for (int i = 0; i < VM_MAX_NICS && !cp->ini.err[0]; i++) {
 		if (!cp->nic_line[i])
 			continue;
 		if (!cp->nic_seen[i][KEY_NETWORK]) {
-			config_fail(cp, cp->nic_line[i], "[nic%d] has no 'network'", i);
+			store_ini_fail(&cp->ini, cp->nic_line[i], "[nic%d] has no 'network'", i);
 			break;
 		}
 		if (!cp->nic_seen[i][KEY_MAC]) {
-			config_fail(cp, cp->nic_line[i],
-				    "[nic%d] has no 'mac' (like 'mac = 52:54:00:12:34:56'; "
-				    "'virtty set' picks one)",
-				    i);
+			store_ini_fail(&cp->ini, cp->nic_line[i],
+				       "[nic%d] has no 'mac' (like 'mac = 52:54:00:12:34:56'; "
+				       "'virtty set' picks one)",
+				       i);
 			break;
 		}
 		for (int j = 0; j < i; j++)
 			if (cp->nic_line[j] && !strcasecmp(cp->nics[j].mac, cp->nics[i].mac)) {
-				config_fail(cp, cp->nic_seen[i][KEY_MAC],
-					    "[nic%d] has the MAC address %s of [nic%d]; each NIC "
-					    "needs its own",
-					    i, cp->nics[i].mac, j);
+				store_ini_fail(
+				    &cp->ini, cp->nic_seen[i][KEY_MAC],
+				    "[nic%d] has the MAC address %s of [nic%d]; each NIC "
+				    "needs its own",
+				    i, cp->nics[i].mac, j);
 				break;
 			}
 		/* Sections may be numbered with gaps; NICs keep their order. */
 		out->nics[out->nr_nics++] = cp->nics[i];
 	}
-	if (cp->err[0]) {
-		snprintf(err, errlen, "%s", cp->err);
+	if (cp->ini.err[0]) {
+		snprintf(err, errlen, "%s", cp->ini.err);
 		memset(out, 0, sizeof(*out));
 		free(cp);
 		return -EINVAL;
@@ -939,10 +991,8 @@ int store_read_config(const struct store *st, const char *name, struct vm_config
 		      size_t errlen)
 {
 	char path[VM_PATH_MAX], dir[VM_PATH_MAX], why[512];
-	struct stat sb;
 	char *text;
-	ssize_t n;
-	int fd, rc;
+	int rc;
 
 	if (!vm_name_valid(name, err, errlen))
 		return -EINVAL;
@@ -951,9 +1001,20 @@ int store_read_config(const struct store *st, const char *name, struct vm_config
 		snprintf(err, errlen, "VM '%s': store path too long", name);
 		return -ENAMETOOLONG;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
+	rc = store_ini_read_file(path, CONFIG_MAX_BYTES, false, &text);
+	if (rc == -EFBIG) {
+		snprintf(err, errlen, "%s: not a VM configuration (too large)", path);
+		return rc;
+	} else if (rc == -ENOMEM) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return rc;
+	} else if (rc == -EILSEQ) {
+		snprintf(err, errlen,
+			 "%s: not a text file (it contains a NUL byte); fix or "
+			 "restore it",
+			 path);
+		return -EINVAL;
+	} else if (rc < 0) {
 		if (rc == -ENOENT && !store_vm_exists(st, name))
 			snprintf(err, errlen, "VM '%s' does not exist; 'virtty list' shows the VMs",
 				 name);
@@ -966,36 +1027,6 @@ int store_read_config(const struct store *st, const char *name, struct vm_config
 			snprintf(err, errlen, "VM '%s': cannot read '%s': %s", name, path,
 				 strerror(-rc));
 		return rc;
-	}
-	if (fstat(fd, &sb) < 0 || sb.st_size > CONFIG_MAX_BYTES) {
-		close(fd);
-		snprintf(err, errlen, "%s: not a VM configuration (too large)", path);
-		return -EFBIG;
-	}
-	text = malloc(sb.st_size + 1);
-	if (!text) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	n = read(fd, text, sb.st_size);
-	rc = n < 0 ? -errno : 0;
-	if (n < 0 || n > sb.st_size)
-		n = 0;
-	close(fd);
-	if (rc < 0) {
-		free(text);
-		snprintf(err, errlen, "VM '%s': cannot read '%s': %s", name, path, strerror(-rc));
-		return rc;
-	}
-	text[n] = '\0';
-	if (strlen(text) != (size_t)n) {
-		free(text);
-		snprintf(err, errlen,
-			 "%s: not a text file (it contains a NUL byte); fix or "
-			 "restore it",
-			 path);
-		return -EINVAL;
 	}
 	rc = store_config_from_ini(text, dir, out, why, sizeof(why));
 	free(text);

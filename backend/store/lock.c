@@ -1,5 +1,6 @@
 /* Per-VM locks: an flock() on <runtime>/<name>.lock serialises the
- * commands that start, stop, change or remove one VM, across processes. */
+ * commands that start, stop, change or remove one VM, across processes
+ * (networks lock the same way: store_lock_net). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,24 +10,15 @@
 
 #include "store.h"
 
-int store_lock_vm(const struct store *st, const char *name, bool wait, char *err, size_t errlen)
+int store_lock_file(const char *path, const char *kind, const char *name, bool wait, char *err,
+		    size_t errlen)
 {
-	char path[VM_PATH_MAX];
 	int fd, rc;
 
-	if (!vm_name_valid(name, err, errlen))
-		return -EINVAL;
-	/* Beside the VM's runtime dir, not in it: that directory comes and
-	 * goes with the VMM, and a lock file must never be removed while a
-	 * process could still open the old one. */
-	if (snprintf(path, sizeof(path), "%s/%s.lock", st->runtime, name) >= (int)sizeof(path)) {
-		snprintf(err, errlen, "VM '%s': lock file path too long", name);
-		return -ENAMETOOLONG;
-	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "VM '%s': cannot open lock file '%s': %s", name, path,
+		snprintf(err, errlen, "%s '%s': cannot open lock file '%s': %s", kind, name, path,
 			 strerror(-rc));
 		return rc;
 	}
@@ -37,15 +29,31 @@ int store_lock_vm(const struct store *st, const char *name, bool wait, char *err
 		close(fd);
 		if (rc == -EBUSY)
 			snprintf(err, errlen,
-				 "VM '%s' is busy: another virtty command is working on it; "
+				 "%s '%s' is busy: another virtty command is working on it; "
 				 "try again in a moment",
-				 name);
+				 kind, name);
 		else
-			snprintf(err, errlen, "VM '%s': cannot lock '%s': %s", name, path,
+			snprintf(err, errlen, "%s '%s': cannot lock '%s': %s", kind, name, path,
 				 strerror(-rc));
 		return rc;
 	}
 	return fd;
+}
+
+int store_lock_vm(const struct store *st, const char *name, bool wait, char *err, size_t errlen)
+{
+	char path[VM_PATH_MAX];
+
+	if (!vm_name_valid(name, err, errlen))
+		return -EINVAL;
+	/* Beside the VM's runtime dir, not in it: that directory comes and
+	 * goes with the VMM, and a lock file must never be removed while a
+	 * process could still open the old one. */
+	if (snprintf(path, sizeof(path), "%s/%s.lock", st->runtime, name) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "VM '%s': lock file path too long", name);
+		return -ENAMETOOLONG;
+	}
+	return store_lock_file(path, "VM", name, wait, err, errlen);
 }
 
 void store_unlock_vm(int fd)

@@ -5,16 +5,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <ini.h>
 
 #include "net/netcfg.h"
 #include "store.h"
@@ -50,114 +46,39 @@ static const char *const forward_keys[FKEY_COUNT] = {"proto",	 "host_addr",  "ho
 
 /* Parser state shared by the line reader and the inih handler. */
 struct network_parse {
-	const char *next; /* text not yet handed to inih */
-	bool at_line_start;
-	int lineno;
+	struct store_ini ini;
 	struct net_config *cfg;
 	int network_line; /* line of [network], 0 if none */
 	int network_seen[NKEY_COUNT];
 	int forward_line[NET_MAX_FORWARDS]; /* line of each [forward] */
 	int forward_seen[NET_MAX_FORWARDS][FKEY_COUNT];
-	char err[512];
 };
-
-static void network_fail(struct network_parse *np, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void network_fail(struct network_parse *np, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n = 0;
-
-	if (np->err[0])
-		return; /* the first problem is the one to report */
-	if (line > 0)
-		n = snprintf(np->err, sizeof(np->err), "line %d: ", line);
-	va_start(ap, fmt);
-	vsnprintf(np->err + n, sizeof(np->err) - n, fmt, ap);
-	va_end(ap);
-}
 
 /* Section headers are seen here, as the reader hands lines to inih: inih
  * gives the handler the name of a section but not which [forward] of
  * several it is, nor anything for a section without keys. */
-static void network_see_section(struct network_parse *np, const char *line, size_t len)
+static void network_see_section(void *owner, const char *name, size_t n)
 {
-	const char *end;
-	size_t n;
+	struct network_parse *np = owner;
 
-	while (len > 0 && isspace((unsigned char)*line)) {
-		line++;
-		len--;
-	}
-	if (len == 0 || *line != '[')
-		return;
-	end = memchr(line, ']', len);
-	if (!end)
-		return; /* inih reports the syntax error */
-	n = end - line - 1;
-	if (n == 7 && !strncmp(line + 1, "network", 7)) {
+	if (n == 7 && !strncmp(name, "network", 7)) {
 		if (np->network_line)
-			network_fail(np, np->lineno,
-				     "second [network] section (the first is on line %d)",
-				     np->network_line);
-		np->network_line = np->lineno;
-	} else if (n == 7 && !strncmp(line + 1, "forward", 7)) {
+			store_ini_fail(&np->ini, np->ini.lineno,
+				       "second [network] section (the first is on line %d)",
+				       np->network_line);
+		np->network_line = np->ini.lineno;
+	} else if (n == 7 && !strncmp(name, "forward", 7)) {
 		if (np->cfg->nr_forwards == NET_MAX_FORWARDS) {
-			network_fail(np, np->lineno, "more than %d [forward] sections",
-				     NET_MAX_FORWARDS);
+			store_ini_fail(&np->ini, np->ini.lineno, "more than %d [forward] sections",
+				       NET_MAX_FORWARDS);
 			return;
 		}
-		np->forward_line[np->cfg->nr_forwards++] = np->lineno;
+		np->forward_line[np->cfg->nr_forwards++] = np->ini.lineno;
 	} else {
-		network_fail(np, np->lineno,
-			     "unknown section [%.*s] (known: [network] and [forward])",
-			     (int)(n > 40 ? 40 : n), line + 1);
+		store_ini_fail(&np->ini, np->ini.lineno,
+			       "unknown section [%.*s] (known: [network] and [forward])",
+			       (int)(n > 40 ? 40 : n), name);
 	}
-}
-
-/* An fgets()-style reader over the text that counts lines. */
-static char *network_reader(char *buf, int size, void *opaque)
-{
-	struct network_parse *np = opaque;
-	const char *nl;
-	size_t n, linelen;
-
-	if (*np->next == '\0' || np->err[0])
-		return NULL;
-	nl = strchr(np->next, '\n');
-	linelen = nl ? (size_t)(nl - np->next) + 1 : strlen(np->next);
-	n = linelen < (size_t)size - 1 ? linelen : (size_t)size - 1;
-	if (np->at_line_start) {
-		const char *line = np->next;
-		size_t len = linelen;
-
-		np->lineno++;
-		if (np->lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
-			line += 3;
-			len -= 3;
-		}
-		if (linelen > NETWORK_MAX_LINE) {
-			network_fail(np, np->lineno, "line too long");
-			return NULL;
-		}
-		network_see_section(np, line, len);
-		if (np->err[0])
-			return NULL;
-	}
-	memcpy(buf, np->next, n);
-	buf[n] = '\0';
-	np->next += n;
-	np->at_line_start = n > 0 && buf[n - 1] == '\n';
-	return buf;
-}
-
-static int network_find_key(const char *const *keys, int count, const char *name)
-{
-	for (int i = 0; i < count; i++)
-		if (strcmp(keys[i], name) == 0)
-			return i;
-	return -1;
 }
 
 /* Strict decimal 1..65535. */
@@ -186,7 +107,7 @@ static void network_addr(struct network_parse *np, char *dst, size_t len, const 
 	uint32_t a;
 
 	if (netcfg_parse_addr(value, &a, why, sizeof(why)) < 0)
-		network_fail(np, np->lineno, "%s: %s", key, why);
+		store_ini_fail(&np->ini, np->ini.lineno, "%s: %s", key, why);
 	else
 		snprintf(dst, len, "%s", value);
 }
@@ -200,11 +121,11 @@ static void network_key(struct network_parse *np, int key, const char *value)
 	switch (key) {
 	case NKEY_MODE:
 		if (net_mode_parse(value, &cfg->mode, why, sizeof(why)) < 0)
-			network_fail(np, np->lineno, "%s", why);
+			store_ini_fail(&np->ini, np->ini.lineno, "%s", why);
 		return;
 	case NKEY_SUBNET:
 		if (netcfg_parse_subnet(value, &s, why, sizeof(why)) < 0)
-			network_fail(np, np->lineno, "%s", why);
+			store_ini_fail(&np->ini, np->ini.lineno, "%s", why);
 		else
 			snprintf(cfg->subnet, sizeof(cfg->subnet), "%s", value);
 		return;
@@ -216,10 +137,10 @@ static void network_key(struct network_parse *np, int key, const char *value)
 		return;
 	case NKEY_BRIDGE:
 		if (!*value || strlen(value) >= sizeof(cfg->bridge))
-			network_fail(np, np->lineno,
-				     "bridge must be an interface name of 1 to %zu characters "
-				     "(got '%.*s')",
-				     sizeof(cfg->bridge) - 1, 40, value);
+			store_ini_fail(&np->ini, np->ini.lineno,
+				       "bridge must be an interface name of 1 to %zu characters "
+				       "(got '%.*s')",
+				       sizeof(cfg->bridge) - 1, 40, value);
 		else
 			strcpy(cfg->bridge, value);
 		return;
@@ -229,8 +150,8 @@ static void network_key(struct network_parse *np, int key, const char *value)
 		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false"))
 			cfg->autostart = false;
 		else
-			network_fail(np, np->lineno, "autostart must be 'yes' or 'no' (got '%.*s')",
-				     40, value);
+			store_ini_fail(&np->ini, np->ini.lineno,
+				       "autostart must be 'yes' or 'no' (got '%.*s')", 40, value);
 		return;
 	}
 }
@@ -245,8 +166,8 @@ static void network_forward_key(struct network_parse *np, struct net_forward *fw
 		if (!strcmp(value, "tcp") || !strcmp(value, "udp"))
 			fwd->udp = value[0] == 'u';
 		else
-			network_fail(np, np->lineno, "proto must be 'tcp' or 'udp' (got '%.*s')",
-				     40, value);
+			store_ini_fail(&np->ini, np->ini.lineno,
+				       "proto must be 'tcp' or 'udp' (got '%.*s')", 40, value);
 		return;
 	case FKEY_HOST_ADDR:
 		network_addr(np, fwd->host_addr, sizeof(fwd->host_addr), value, "host_addr");
@@ -258,13 +179,13 @@ static void network_forward_key(struct network_parse *np, struct net_forward *fw
 	case FKEY_GUEST_PORT:
 		if (!network_parse_port(value,
 					key == FKEY_HOST_PORT ? &fwd->host_port : &fwd->guest_port))
-			network_fail(np, np->lineno,
-				     "%s must be a port from 1 to 65535 (got '%.*s')",
-				     forward_keys[key], 40, value);
+			store_ini_fail(&np->ini, np->ini.lineno,
+				       "%s must be a port from 1 to 65535 (got '%.*s')",
+				       forward_keys[key], 40, value);
 		return;
 	case FKEY_GUEST_VM:
 		if (!vm_name_valid(value, why, sizeof(why)))
-			network_fail(np, np->lineno, "guest_vm: %s", why);
+			store_ini_fail(&np->ini, np->ini.lineno, "guest_vm: %s", why);
 		else
 			strcpy(fwd->guest_vm, value);
 		return;
@@ -277,49 +198,51 @@ static int network_handler(void *opaque, const char *section, const char *name, 
 	bool forward = !strcmp(section, "forward");
 	int key, f = np->cfg->nr_forwards - 1, *seen;
 
-	if (np->err[0])
+	if (np->ini.err[0])
 		return 0;
 	if (!*section) {
-		network_fail(np, np->lineno, "'%s' is outside any section; put it under [network]",
-			     name);
+		store_ini_fail(&np->ini, np->ini.lineno,
+			       "'%s' is outside any section; put it under [network]", name);
 		return 0;
 	}
 	if (forward && f < 0) {
-		network_fail(np, np->lineno, "'%s' is outside any [forward] section", name);
+		store_ini_fail(&np->ini, np->ini.lineno, "'%s' is outside any [forward] section",
+			       name);
 		return 0;
 	}
 	if (forward) {
-		key = network_find_key(forward_keys, FKEY_COUNT, name);
+		key = store_ini_find_key(forward_keys, FKEY_COUNT, name);
 		if (key < 0) {
-			network_fail(np, np->lineno,
-				     "unknown key '%.*s' in [forward] (known: proto, host_addr, "
-				     "host_port, guest_vm, guest_addr, guest_port)",
-				     40, name);
+			store_ini_fail(&np->ini, np->ini.lineno,
+				       "unknown key '%.*s' in [forward] (known: proto, host_addr, "
+				       "host_port, guest_vm, guest_addr, guest_port)",
+				       40, name);
 			return 0;
 		}
 		seen = &np->forward_seen[f][key];
 	} else {
-		key = network_find_key(network_keys, NKEY_COUNT, name);
+		key = store_ini_find_key(network_keys, NKEY_COUNT, name);
 		if (key < 0) {
-			network_fail(np, np->lineno,
-				     "unknown key '%.*s' in [network] (known: mode, subnet, "
-				     "dhcp_start, dhcp_end, bridge, autostart)",
-				     40, name);
+			store_ini_fail(&np->ini, np->ini.lineno,
+				       "unknown key '%.*s' in [network] (known: mode, subnet, "
+				       "dhcp_start, dhcp_end, bridge, autostart)",
+				       40, name);
 			return 0;
 		}
 		seen = &np->network_seen[key];
 	}
 	if (*seen) {
-		network_fail(np, np->lineno, "duplicate key '%s' in [%s] (first on line %d)", name,
-			     section, *seen);
+		store_ini_fail(&np->ini, np->ini.lineno,
+			       "duplicate key '%s' in [%s] (first on line %d)", name, section,
+			       *seen);
 		return 0;
 	}
-	*seen = np->lineno;
+	*seen = np->ini.lineno;
 	if (forward)
 		network_forward_key(np, &np->cfg->forwards[f], key, value);
 	else
 		network_key(np, key, value);
-	return np->err[0] ? 0 : 1;
+	return np->ini.err[0] ? 0 : 1;
 }
 
 /* A [forward] needs both ports, a protocol, and one guest. */
@@ -328,56 +251,25 @@ static void network_check_forward(struct network_parse *np, int f)
 	int *seen = np->forward_seen[f], line = np->forward_line[f];
 
 	if (!seen[FKEY_PROTO])
-		network_fail(np, line, "[forward] has no 'proto' (tcp or udp)");
+		store_ini_fail(&np->ini, line, "[forward] has no 'proto' (tcp or udp)");
 	else if (!seen[FKEY_HOST_PORT])
-		network_fail(np, line, "[forward] has no 'host_port'");
+		store_ini_fail(&np->ini, line, "[forward] has no 'host_port'");
 	else if (!seen[FKEY_GUEST_PORT])
-		network_fail(np, line, "[forward] has no 'guest_port'");
+		store_ini_fail(&np->ini, line, "[forward] has no 'guest_port'");
 	else if (!seen[FKEY_GUEST_VM] && !seen[FKEY_GUEST_ADDR])
-		network_fail(np, line,
-			     "[forward] has no guest: give 'guest_vm' (nat) or 'guest_addr' "
-			     "(natnet)");
+		store_ini_fail(&np->ini, line,
+			       "[forward] has no guest: give 'guest_vm' (nat) or 'guest_addr' "
+			       "(natnet)");
 	else if (seen[FKEY_GUEST_VM] && seen[FKEY_GUEST_ADDR])
-		network_fail(np, line, "[forward] has both 'guest_vm' and 'guest_addr'; keep one");
-}
-
-/* inih's run-time knobs, as config.c sets them: values literal, no
- * continuation lines. Parse from one thread at a time. */
-struct network_ini_knobs {
-	bool multiline, inline_comments, use_stack, realloc, stop_first;
-	int max_line;
-};
-
-static void network_ini_set(struct network_ini_knobs *saved)
-{
-	*saved = (struct network_ini_knobs){ini_allow_multiline,     ini_allow_inline_comments,
-					    ini_use_stack,	     ini_allow_realloc,
-					    ini_stop_on_first_error, ini_max_line};
-	ini_allow_multiline = false;
-	ini_allow_inline_comments = false;
-	ini_use_stack = false;
-	ini_allow_realloc = true;
-	ini_stop_on_first_error = true;
-	ini_max_line = NETWORK_MAX_LINE * 2;
-}
-
-static void network_ini_restore(const struct network_ini_knobs *saved)
-{
-	ini_allow_multiline = saved->multiline;
-	ini_allow_inline_comments = saved->inline_comments;
-	ini_use_stack = saved->use_stack;
-	ini_allow_realloc = saved->realloc;
-	ini_stop_on_first_error = saved->stop_first;
-	ini_max_line = saved->max_line;
+		store_ini_fail(&np->ini, line,
+			       "[forward] has both 'guest_vm' and 'guest_addr'; keep one");
 }
 
 int store_net_config_from_ini(const char *text, const char *name, struct net_config *out, char *err,
 			      size_t errlen)
 {
-	struct network_ini_knobs knobs;
 	struct network_parse *np;
 	char why[512];
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!vm_name_valid(name, why, sizeof(why))) {
@@ -389,35 +281,25 @@ int store_net_config_from_ini(const char *text, const char *name, struct net_con
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	np->next = text;
-	np->at_line_start = true;
 	np->cfg = out;
 	strcpy(out->name, name);
 
-	network_ini_set(&knobs);
-	rc = ini_parse_stream(network_reader, np, network_handler, np);
-	network_ini_restore(&knobs);
-
-	if (rc == -2)
-		network_fail(np, 0, "out of memory");
-	else if (rc > 0)
-		network_fail(np, rc,
-			     "cannot read this line: expected 'key = value', a [section] or a "
-			     "comment starting with '#' or ';'");
-	if (!np->err[0] && !np->network_line)
-		network_fail(np, 0, "no [network] section");
-	if (!np->err[0] && !np->network_seen[NKEY_MODE])
-		network_fail(np, np->network_line,
-			     "[network] has no 'mode' (nat, natnet, internal, hostonly or "
-			     "bridged)");
-	for (int f = 0; f < out->nr_forwards && !np->err[0]; f++)
+	store_ini_parse(&np->ini, text, NETWORK_MAX_LINE, network_see_section, network_handler, np);
+	if (!np->ini.err[0] && !np->network_line)
+		store_ini_fail(&np->ini, 0, "no [network] section");
+	if (!np->ini.err[0] && !np->network_seen[NKEY_MODE])
+		store_ini_fail(&np->ini, np->network_line,
+			       "[network] has no 'mode' (nat, natnet, internal, hostonly or "
+			       "bridged)");
+	for (int f = 0; f < out->nr_forwards && !np->ini.err[0]; f++)
 		network_check_forward(np, f);
 	/* Each value is fine on its own; now the definition as a whole
 	 * (DHCP range in the subnet, fields the mode takes, ...). */
-	if (!np->err[0] && netcfg_validate(out, NULL, 0, NULL, 0, NULL, 0, why, sizeof(why)) < 0)
-		network_fail(np, 0, "%s", why);
-	if (np->err[0]) {
-		snprintf(err, errlen, "%s", np->err);
+	if (!np->ini.err[0] &&
+	    netcfg_validate(out, NULL, 0, NULL, 0, NULL, 0, why, sizeof(why)) < 0)
+		store_ini_fail(&np->ini, 0, "%s", why);
+	if (np->ini.err[0]) {
+		snprintf(err, errlen, "%s", np->ini.err);
 		memset(out, 0, sizeof(*out));
 		free(np);
 		return -EINVAL;
@@ -600,10 +482,8 @@ int store_read_net_config(const struct store *st, const char *name, struct net_c
 			  char *err, size_t errlen)
 {
 	char path[VM_PATH_MAX], why[512];
-	struct stat sb;
 	char *text;
-	ssize_t n;
-	int fd, rc;
+	int rc;
 
 	if (!vm_name_valid(name, why, sizeof(why))) {
 		snprintf(err, errlen, "network: %s", why);
@@ -613,45 +493,25 @@ int store_read_net_config(const struct store *st, const char *name, struct net_c
 		snprintf(err, errlen, "network '%s': store path too long", name);
 		return -ENAMETOOLONG;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		if (rc == -ENOENT)
-			network_not_found(name, err, errlen);
-		else
-			snprintf(err, errlen, "network '%s': cannot read '%s': %s", name, path,
-				 strerror(-rc));
-		return rc;
-	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > NETWORK_MAX_BYTES) {
-		close(fd);
+	rc = store_ini_read_file(path, NETWORK_MAX_BYTES, true, &text);
+	if (rc == -EFBIG) {
 		snprintf(err, errlen, "%s: not a network definition (not a small regular file)",
 			 path);
 		return -EINVAL;
-	}
-	text = malloc(sb.st_size + 1);
-	if (!text) {
-		close(fd);
+	} else if (rc == -ENOMEM) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	n = read(fd, text, sb.st_size);
-	rc = n < 0 ? -errno : 0;
-	if (n < 0 || n > sb.st_size)
-		n = 0;
-	close(fd);
-	if (rc < 0) {
-		free(text);
-		snprintf(err, errlen, "network '%s': cannot read '%s': %s", name, path,
-			 strerror(-rc));
 		return rc;
-	}
-	text[n] = '\0';
-	if (strlen(text) != (size_t)n) {
-		free(text);
+	} else if (rc == -EILSEQ) {
 		snprintf(err, errlen,
 			 "%s: not a text file (it contains a NUL byte); fix or remove it", path);
 		return -EINVAL;
+	} else if (rc == -ENOENT) {
+		network_not_found(name, err, errlen);
+		return rc;
+	} else if (rc < 0) {
+		snprintf(err, errlen, "network '%s': cannot read '%s': %s", name, path,
+			 strerror(-rc));
+		return rc;
 	}
 	rc = store_net_config_from_ini(text, name, out, why, sizeof(why));
 	free(text);
@@ -810,7 +670,7 @@ int store_ensure_default_network(const struct store *st, char *err, size_t errle
 int store_lock_net(const struct store *st, const char *name, bool wait, char *err, size_t errlen)
 {
 	char dir[VM_PATH_MAX], path[VM_PATH_MAX], why[256];
-	int fd, rc;
+	int rc;
 
 	if (!vm_name_valid(name, why, sizeof(why))) {
 		snprintf(err, errlen, "network: %s", why);
@@ -829,27 +689,5 @@ int store_lock_net(const struct store *st, const char *name, bool wait, char *er
 			 strerror(-rc));
 		return rc;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "network '%s': cannot open lock file '%s': %s", name, path,
-			 strerror(-rc));
-		return rc;
-	}
-	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
-		if (errno == EINTR)
-			continue;
-		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		close(fd);
-		if (rc == -EBUSY)
-			snprintf(err, errlen,
-				 "network '%s' is busy: another virtty command is working on it; "
-				 "try again in a moment",
-				 name);
-		else
-			snprintf(err, errlen, "network '%s': cannot lock '%s': %s", name, path,
-				 strerror(-rc));
-		return rc;
-	}
-	return fd;
+	return store_lock_file(path, "network", name, wait, err, errlen);
 }

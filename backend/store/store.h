@@ -110,6 +110,48 @@ int store_lock_net(const struct store *st, const char *name, bool wait, char *er
 int store_lock_vm(const struct store *st, const char *name, bool wait, char *err, size_t errlen);
 void store_unlock_vm(int fd);
 
+/* ---- inside backend/store: the INI plumbing of vm.conf and network
+ * files (config.c), over inih ---- */
+
+/* A text being parsed: the reader counts lines (inih's handler gets no
+ * line number), refuses lines over max_line, and shows each section
+ * header to see_section as it passes (inih says nothing about a section
+ * without keys, nor which of several same-named ones it is in). */
+struct store_ini {
+	const char *next; /* text not yet handed to inih */
+	bool at_line_start;
+	int lineno; /* line inih is working on */
+	size_t max_line;
+	void (*see_section)(void *owner, const char *name, size_t len);
+	void *owner;
+	char err[512]; /* the first problem, "line N: ..." */
+};
+
+/* Record a problem (line 0: none to name); later ones are dropped. */
+void store_ini_fail(struct store_ini *ini, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The whole of a small text file into *text (malloc'd, NUL-terminated).
+ * -errno of open or read; -EFBIG if it is over max_bytes (or, with
+ * regular_only, not a regular file); -ENOMEM; -EILSEQ if it holds a NUL
+ * byte (not text). The caller words the message for its kind of file. */
+int store_ini_read_file(const char *path, size_t max_bytes, bool regular_only, char **text);
+/* Index of name in keys[count], -1 if absent. */
+int store_ini_find_key(const char *const *keys, int count, const char *name);
+/* Parse text into ini (zeroed by the caller): see_section gets the name
+ * inside each "[...]", handler each key as inih gives it (owner is passed
+ * to both). inih's global knobs are set for the parse and restored: one
+ * thread at a time. Problems end up in ini->err. */
+void store_ini_parse(struct store_ini *ini, const char *text, size_t max_line,
+		     void (*see_section)(void *owner, const char *name, size_t len),
+		     int (*handler)(void *owner, const char *section, const char *name,
+				    const char *value),
+		     void *owner);
+
+/* The lock behind store_lock_vm and store_lock_net: open (create) path
+ * and flock it; messages name the "<kind> '<name>'" it guards. */
+int store_lock_file(const char *path, const char *kind, const char *name, bool wait, char *err,
+		    size_t errlen);
+
 /* Write a whole file atomically: temp file in the same dir, fsync, rename,
  * fsync of the directory. */
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,

@@ -74,7 +74,8 @@ struct net_slirp {
 	char start_err[256];
 	struct net_slirp_frame txq[NET_SLIRP_TXQ];
 	unsigned int tx_first, tx_count;
-	bool tx_full; /* a send found the queue full: call tx_ready after the drain */
+	bool tx_full;	/* a send found the queue full: call tx_ready after the drain */
+	bool tx_kicked; /* the guest queued frames: take them (tx_ready) on the thread */
 	struct net_slirp_cmd *cmds;
 	struct net_filter filter;
 
@@ -572,7 +573,16 @@ static bool net_slirp_drain(struct net_slirp *ns)
 	struct net_slirp_frame batch[NET_SLIRP_TXQ];
 	struct net_slirp_cmd *cmds, *c;
 	unsigned int n = 0;
-	bool stop, was_full;
+	bool stop, was_full, kicked;
+
+	/* Frames the guest queued since its notification: the NIC sends them
+	 * to us (net_slirp_send) from here, without the lock held. */
+	pthread_mutex_lock(&ns->lock);
+	kicked = ns->tx_kicked;
+	ns->tx_kicked = false;
+	pthread_mutex_unlock(&ns->lock);
+	if (kicked)
+		netdev_tx_ready(&ns->nd);
 
 	pthread_mutex_lock(&ns->lock);
 	while (ns->tx_count) {
@@ -699,6 +709,20 @@ static int net_slirp_send(struct netdev *nd, const void *frame, size_t len)
 	return 0;
 }
 
+/* netdev_ops.tx_kick: a vCPU, the NIC's TX queue locked. */
+static void net_slirp_tx_kick(struct netdev *nd)
+{
+	struct net_slirp *ns = (struct net_slirp *)nd;
+	bool wake;
+
+	pthread_mutex_lock(&ns->lock);
+	wake = !ns->tx_kicked;
+	ns->tx_kicked = true;
+	pthread_mutex_unlock(&ns->lock);
+	if (wake)
+		net_slirp_wake(ns);
+}
+
 static int net_slirp_start(struct netdev *nd, char *err, size_t errlen)
 {
 	struct net_slirp *ns = (struct net_slirp *)nd;
@@ -778,6 +802,7 @@ static void net_slirp_free(struct netdev *nd)
 static const struct netdev_ops net_slirp_ops = {
     .kind = "user",
     .send = net_slirp_send,
+    .tx_kick = net_slirp_tx_kick,
     .start = net_slirp_start,
     .hostfwd = net_slirp_hostfwd,
     .free = net_slirp_free,

@@ -73,6 +73,12 @@ struct netdev_ops {
 	 * Called with the NIC's RX queue locked: only wake a thread. May be
 	 * NULL. */
 	void (*rx_ready)(struct netdev *nd);
+	/* The guest queued frames (a vCPU thread, with the NIC's TX queue
+	 * locked). A backend with its own thread may take them there: it
+	 * calls netdev_tx_ready soon, and the vCPU goes back to the guest at
+	 * once, which keeps adding frames without notifying meanwhile. Only
+	 * wake the thread. NULL: the NIC sends them on the vCPU. */
+	void (*tx_kick)(struct netdev *nd);
 	/* Start serving (threads). Called once, before the main thread's
 	 * seccomp filter is installed, after the NIC is attached. 0 or -errno
 	 * with a message. May be NULL. */

@@ -358,7 +358,12 @@ static void virtio_net_queue_notify(struct virtio_pci *vp, uint16_t q, struct vi
 		virtio_net_rx_notify(vn, vq);
 		return;
 	}
-	virtio_net_tx_run(vn, vq);
+	/* With a backend thread, the frames go out from there (tx_ready):
+	 * one notification then carries a whole batch. */
+	if (vn->backend->ops->tx_kick)
+		vn->backend->ops->tx_kick(vn->backend);
+	else
+		virtio_net_tx_run(vn, vq);
 }
 
 static void virtio_net_config_read(struct virtio_pci *vp, uint32_t off, uint8_t *data, uint32_t len)

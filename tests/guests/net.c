@@ -70,6 +70,10 @@ static int garbage(void)
 	mb();
 	net_txq.avail->idx = (uint16_t)(idx + 1);
 	virtq_kick(&net_dev, &net_txq);
+	/* The device may take the chain on its backend's thread after the
+	 * notification: wait for its verdict (about 2 s at most). */
+	for (uint64_t t0 = rdtsc(); !(virtio_status(&net_dev) & 0x40) && rdtsc() - t0 < 6000000000ull;)
+		;
 	guest_printf("net: needs-reset %u\n", (virtio_status(&net_dev) & 0x40) ? 1u : 0u);
 	if (net_setup())
 		return -1;
