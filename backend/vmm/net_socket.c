@@ -35,8 +35,6 @@ struct net_socket {
 	pthread_cond_t cond;
 	int fd; /* -1 while disconnected; closed only by the thread */
 	bool stopping;
-	bool tx_full;	/* a send found the socket full: tx_ready once it is writable */
-	bool tx_kicked; /* the guest queued frames: take them (tx_ready) here */
 	bool start_done;
 	int start_result;
 	char start_err[256];
@@ -77,14 +75,10 @@ static void net_socket_disconnect(struct net_socket *ns)
 	pthread_mutex_lock(&ns->lock);
 	fd = ns->fd;
 	ns->fd = -1;
-	ns->tx_full = false;
 	pthread_mutex_unlock(&ns->lock);
 	if (fd >= 0)
 		close(fd);
 	netdev_set_link(&ns->nd, false);
-	/* A frame the NIC kept for a full socket goes now (dropped: the link
-	 * is down), and the guest's ring keeps moving. */
-	netdev_tx_ready(&ns->nd);
 }
 
 static void net_socket_try_reconnect(struct net_socket *ns)
@@ -144,7 +138,7 @@ static void *net_socket_thread(void *arg)
 
 	for (;;) {
 		struct pollfd p[2] = {{.fd = ns->wakefd, .events = POLLIN}, {.fd = -1}};
-		bool can = netdev_can_deliver(&ns->nd), kicked, full;
+		bool can = netdev_can_deliver(&ns->nd);
 		int fd, timeout = -1;
 
 		pthread_mutex_lock(&ns->lock);
@@ -153,14 +147,6 @@ static void *net_socket_thread(void *arg)
 			pthread_mutex_unlock(&ns->lock);
 			break;
 		}
-		kicked = ns->tx_kicked;
-		ns->tx_kicked = false;
-		pthread_mutex_unlock(&ns->lock);
-		/* The guest's frames, sent from here (net_socket_send). */
-		if (kicked)
-			netdev_tx_ready(&ns->nd);
-		pthread_mutex_lock(&ns->lock);
-		full = ns->tx_full && ns->fd >= 0;
 		pthread_mutex_unlock(&ns->lock);
 		if (fd < 0)
 			timeout = NET_SOCKET_RETRY_MS;
@@ -168,7 +154,7 @@ static void *net_socket_thread(void *arg)
 			timeout = NET_SOCKET_BLOCKED_POLL_MS;
 		/* Full NIC: leave frames in the socket, the switch drops. */
 		p[1].fd = fd;
-		p[1].events = (can ? POLLIN : 0) | (full ? POLLOUT : 0);
+		p[1].events = can ? POLLIN : 0;
 		r = poll(p, 2, timeout);
 		if (r < 0 && errno != EINTR)
 			fprintf(stderr, "virtty-vmm: nic (socket): poll: %s\n", strerror(errno));
@@ -178,13 +164,6 @@ static void *net_socket_thread(void *arg)
 			if (r == 0)
 				net_socket_try_reconnect(ns);
 			continue;
-		}
-		if (p[1].revents & POLLOUT) {
-			/* Room again: the NIC sends the frame it kept, and more. */
-			pthread_mutex_lock(&ns->lock);
-			ns->tx_full = false;
-			pthread_mutex_unlock(&ns->lock);
-			netdev_tx_ready(&ns->nd);
 		}
 		if ((p[1].revents & (POLLIN | POLLERR | POLLHUP)) && !net_socket_receive(ns, fd)) {
 			fprintf(stderr,
@@ -211,34 +190,8 @@ static int net_socket_send(struct netdev *nd, const void *frame, size_t len)
 	pthread_mutex_lock(&ns->lock);
 	if (ns->fd >= 0)
 		n = send(ns->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	/* Full: the NIC keeps the frame until the socket is writable (the
-	 * thread polls for it), so the guest's TCP slows down instead of
-	 * losing it. Disconnected or refused: dropped. */
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ns->fd >= 0) {
-		bool wake = !ns->tx_full;
-
-		ns->tx_full = true;
-		pthread_mutex_unlock(&ns->lock);
-		if (wake)
-			net_socket_wake(ns);
-		return -EAGAIN;
-	}
 	pthread_mutex_unlock(&ns->lock);
 	return n == (ssize_t)len ? 0 : -ENOBUFS;
-}
-
-/* netdev_ops.tx_kick: a vCPU, the NIC's TX queue locked. */
-static void net_socket_tx_kick(struct netdev *nd)
-{
-	struct net_socket *ns = (struct net_socket *)nd;
-	bool wake;
-
-	pthread_mutex_lock(&ns->lock);
-	wake = !ns->tx_kicked;
-	ns->tx_kicked = true;
-	pthread_mutex_unlock(&ns->lock);
-	if (wake)
-		net_socket_wake(ns);
 }
 
 static void net_socket_rx_ready(struct netdev *nd)
@@ -289,7 +242,6 @@ static void net_socket_free(struct netdev *nd)
 static const struct netdev_ops net_socket_ops = {
     .kind = "socket",
     .send = net_socket_send,
-    .tx_kick = net_socket_tx_kick,
     .rx_ready = net_socket_rx_ready,
     .start = net_socket_start,
     .free = net_socket_free,

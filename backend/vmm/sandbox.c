@@ -89,8 +89,6 @@ static const unsigned long net_socket_ioctls[] = {
 
 static const char *const net_socket_syscalls[] = {
 	"poll", "ppoll", "connect", "recvfrom", "recvmsg",
-	/* the guest's frames go out from this thread after a notification */
-	"sendto", "sendmsg",
 };
 
 static const char *const vcpu_syscalls[] = {
