@@ -37,49 +37,15 @@ static int disk_fd;
 static uint64_t bar0;
 static int msi_count;
 
+#include "virtio_pci_access.h"
+
 static int record_msi(struct irqchip *chip, uint64_t addr, uint32_t data)
 {
 	msi_count++;
 	return 0;
 }
 
-static int no_line(struct irqchip *chip, uint32_t gsi, int level)
-{
-	return 0;
-}
-
 static struct irqchip irq = {.set_line = no_line, .signal_msi = record_msi};
-
-static uint64_t mmio_read(uint64_t addr, uint32_t len)
-{
-	uint64_t v = 0;
-
-	io_bus_access(&mmio, addr, (uint8_t *)&v, len, false);
-	return v;
-}
-
-static void mmio_write(uint64_t addr, uint64_t v, uint32_t len)
-{
-	io_bus_access(&mmio, addr, (uint8_t *)&v, len, true);
-}
-
-static uint32_t cfg_read(int reg, uint32_t len)
-{
-	uint32_t a = 0x80000000u | SLOT << 11 | (reg & 0xfc);
-	uint64_t v = 0;
-
-	io_bus_access(&pio, 0xcf8, (uint8_t *)&a, 4, true);
-	io_bus_access(&pio, 0xcfc + (reg & 3), (uint8_t *)&v, len, false);
-	return (uint32_t)v;
-}
-
-static void cfg_write(int reg, uint32_t v, uint32_t len)
-{
-	uint32_t a = 0x80000000u | SLOT << 11 | (reg & 0xfc);
-
-	io_bus_access(&pio, 0xcf8, (uint8_t *)&a, 4, true);
-	io_bus_access(&pio, 0xcfc + (reg & 3), (uint8_t *)&v, len, true);
-}
 
 static void make_disk(void)
 {

@@ -45,6 +45,8 @@ struct rec_backend {
 };
 static struct rec_backend *rec;
 
+#include "virtio_pci_access.h"
+
 static int rec_send(struct netdev *nd, const void *frame, size_t len)
 {
 	struct rec_backend *r = (struct rec_backend *)nd;
@@ -73,35 +75,7 @@ static int no_msi(struct irqchip *chip, uint64_t addr, uint32_t data)
 	return 0;
 }
 
-static int no_line(struct irqchip *chip, uint32_t gsi, int level)
-{
-	return 0;
-}
-
 static struct irqchip irq = {.set_line = no_line, .signal_msi = no_msi};
-
-static uint64_t mmio_read(uint64_t addr, uint32_t len)
-{
-	uint64_t v = 0;
-
-	io_bus_access(&mmio, addr, (uint8_t *)&v, len, false);
-	return v;
-}
-
-static void mmio_write(uint64_t addr, uint64_t v, uint32_t len)
-{
-	io_bus_access(&mmio, addr, (uint8_t *)&v, len, true);
-}
-
-static uint32_t cfg_read(int reg, uint32_t len)
-{
-	uint32_t a = 0x80000000u | SLOT << 11 | (reg & 0xfc);
-	uint64_t v = 0;
-
-	io_bus_access(&pio, 0xcf8, (uint8_t *)&a, 4, true);
-	io_bus_access(&pio, 0xcfc + (reg & 3), (uint8_t *)&v, len, false);
-	return (uint32_t)v;
-}
 
 static uint8_t status(void)
 {
